@@ -1,0 +1,35 @@
+using Microsoft.Extensions.FileSystemGlobbing;
+using PipelineSdk.Core.Model;
+
+namespace PipelineSdk.Core.Execution;
+
+/// <summary>
+/// The files a <see cref="FileDataset"/> selects. A folder selects everything below it; a glob
+/// (<c>raw/**/*.csv</c>) selects what it matches below the part before its first wildcard.
+/// </summary>
+public sealed record DatasetFiles(string BaseDirectory, bool IsWholeFolder, IReadOnlyList<string> RelativePaths)
+{
+    public static DatasetFiles Resolve(string root, string path)
+    {
+        var parts = path.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var firstWildcard = Array.FindIndex(parts, p => p.IndexOfAny(['*', '?', '[']) >= 0);
+        if (firstWildcard < 0)
+        {
+            var full = Path.GetFullPath(Path.Combine(root, path));
+            if (File.Exists(full)) return new(Path.GetDirectoryName(full)!, false, [Path.GetFileName(full)]);
+            return new(full, true, Directory.Exists(full) ? Enumerate(full, "**/*") : []);
+        }
+        var baseDir = Path.GetFullPath(Path.Combine([root, .. parts[..firstWildcard]]));
+        return new(baseDir, false, Directory.Exists(baseDir) ? Enumerate(baseDir, string.Join('/', parts[firstWildcard..])) : []);
+    }
+
+    private static IReadOnlyList<string> Enumerate(string baseDir, string pattern)
+    {
+        var matcher = new Matcher(StringComparison.Ordinal);
+        matcher.AddInclude(pattern);
+        return matcher.GetResultsInFullPath(baseDir)
+            .Select(f => Path.GetRelativePath(baseDir, f).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+}

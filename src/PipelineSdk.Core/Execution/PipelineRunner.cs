@@ -1,0 +1,373 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using PipelineSdk.Core.Hashing;
+using PipelineSdk.Core.Model;
+using PipelineSdk.Core.Snapshots;
+using PipelineSdk.Core.Validation;
+using PipelineSdk.Core.Workspace;
+
+namespace PipelineSdk.Core.Execution;
+
+/// <summary>
+/// Submits a pipeline and waits: validates it, then for every step in dependency order computes its
+/// fingerprint, reuses an earlier result or runs it (independent steps concurrently, up to the
+/// compute target's MaxNodes), commits its outputs only when it succeeded, and records the run.
+/// </summary>
+public sealed class PipelineRunner
+{
+    private readonly PipelineGraph _graph;
+    private readonly PipelineWorkspace _workspace;
+    private readonly RunHistory _history;
+    private readonly RunOptions _options;
+    private readonly IRunEvents _events;
+    private readonly FileHashCache _hashes;
+    private readonly string _runId;
+    private readonly IReadOnlyDictionary<string, string> _parameters;
+    private readonly Dictionary<string, SemaphoreSlim> _computeSlots;
+    private readonly ConcurrentDictionary<string, Lazy<DatasetFiles>> _datasets = new();
+    private readonly Dictionary<string, Task<StepState>> _states = new();
+
+    private sealed record StepState(StepResult Result, IReadOnlyDictionary<string, OutputRecord> Outputs)
+    {
+        public bool Usable => Result.Outcome is StepOutcome.Ran or StepOutcome.Reused or StepOutcome.WouldReuse;
+    }
+
+    private PipelineRunner(PipelineGraph graph, PipelineWorkspace workspace, RunHistory history, RunOptions options, IRunEvents events)
+    {
+        _graph = graph;
+        _workspace = workspace;
+        _history = history;
+        _options = options;
+        _events = events;
+        _hashes = new FileHashCache(history.LoadFileHashes());
+        _runId = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+        var pipeline = graph.Pipeline;
+        _parameters = pipeline.Parameters.ToDictionary(p => p.Name, p => pipeline.ParameterValues.GetValueOrDefault(p.Name) ?? p.DefaultValue);
+        _computeSlots = new Dictionary<string, SemaphoreSlim>(StringComparer.OrdinalIgnoreCase)
+        {
+            [ComputeTarget.LocalName] = new(Environment.ProcessorCount),
+        };
+        foreach (var c in pipeline.ComputeTargets) _computeSlots[c.Name] = new SemaphoreSlim(c.MaxNodes);
+    }
+
+    private Pipeline Pipeline => _graph.Pipeline;
+
+    /// <summary>Validates; when valid and <paramref name="validateOnly"/> is false, runs. Diagnostics say why nothing ran.</summary>
+    public static PipelineResult Run(Pipeline pipeline, RunOptions options, IRunEvents events, bool validateOnly = false)
+    {
+        var (graph, diagnostics) = PipelineValidator.Validate(pipeline);
+        PipelineResult Stopped(params Diagnostic[] more) => new(null, pipeline.ExperimentName, [], [.. diagnostics, .. more]);
+        if (graph is null || validateOnly) return Stopped();
+
+        foreach (var ds in pipeline.Datasets)
+        {
+            // Declared datastores are validated above; the workspace default is checked once the workspace is known.
+            if (ds.Datastore is null && DatasetFiles.Resolve(pipeline.ProjectDirectory, ds.Path).RelativePaths.Count == 0)
+                return Stopped(new Diagnostic(Codes.EmptyDataset, $"Dataset '{ds.Name}' path '{ds.Path}' matches no files under '{pipeline.ProjectDirectory}'. Fix the path or add the data.", ds.Location ?? new(pipeline.ProjectFile)));
+        }
+
+        PipelineWorkspace workspace;
+        try
+        {
+            workspace = PipelineWorkspace.Locate(pipeline.ProjectDirectory);
+        }
+        catch (WorkspaceException e)
+        {
+            return Stopped(new Diagnostic(Codes.Workspace, e.Message, new(pipeline.ProjectFile)));
+        }
+
+        using var history = RunHistory.Open(workspace.DatabasePath);
+        var runner = new PipelineRunner(graph, workspace, history, options, events);
+        var result = runner.Execute();
+        return result with { Diagnostics = [.. diagnostics, .. result.Diagnostics] };
+    }
+
+    private PipelineResult Execute()
+    {
+        if (!_options.DryRun) _history.StartPipelineRun(_runId, Pipeline.ExperimentName, Pipeline.ProjectFile, _parameters);
+        var order = _graph.TopologicalOrder();
+        // Tasks are created in dependency order, so each one can await the tasks of the steps it needs.
+        foreach (var node in order) _states[node.Name] = Task.Run(() => RunStepAsync(node));
+        var results = Pipeline.Steps.Select(s => _states[s.Name].GetAwaiter().GetResult().Result).ToList();
+        _history.SaveFileHashes(_hashes.Changed);
+        var result = new PipelineResult(_runId, Pipeline.ExperimentName, results, []);
+        if (!_options.DryRun) _history.FinishPipelineRun(_runId, result.Succeeded ? RunStatus.Succeeded : RunStatus.Failed, result.SummaryLine);
+        return result;
+    }
+
+    private async Task<StepState> RunStepAsync(StepNode node)
+    {
+        var dependencies = new Dictionary<string, StepState>();
+        foreach (var dep in _graph.Dependencies[node.Name]) dependencies[dep] = await _states[dep];
+        var stepRunId = $"{_runId}-{node.Name}";
+
+        StepState Finish(StepResult result, IReadOnlyDictionary<string, OutputRecord>? outputs = null)
+        {
+            _events.StepFinished(result);
+            return new StepState(result, outputs ?? new Dictionary<string, OutputRecord>());
+        }
+
+        if (dependencies.FirstOrDefault(d => !d.Value.Usable) is { Key: not null } blocked)
+        {
+            var wouldRun = blocked.Value.Result.Outcome == StepOutcome.WouldRun;
+            var reason = wouldRun ? $"upstream step '{blocked.Key}' would run" : $"upstream step '{blocked.Key}' {(blocked.Value.Result.Outcome == StepOutcome.Failed ? "failed" : "was skipped")}";
+            if (!wouldRun && !_options.DryRun)
+                _history.RecordStepRun(NewRecord(stepRunId, node, RunStatus.Skipped, false, reason), null);
+            return Finish(new StepResult(node.Name, wouldRun ? StepOutcome.WouldRun : StepOutcome.Skipped, reason, stepRunId));
+        }
+
+        var step = node.Step;
+        var inputs = ResolveInputs(node, dependencies);
+        var snapshot = SourceSnapshot.Take(step.SourceDirectory, _hashes);
+        var fingerprint = StepFingerprint.Compute(
+            step,
+            snapshot.Files,
+            node.Parameters.ToDictionary(p => p, p => _parameters[p]),
+            inputs.ToDictionary(i => i.Key, i => i.Value.Files),
+            HashPathFiles(step));
+
+        var (reuse, why, differences) = Decide(node, fingerprint);
+        if (_options.DryRun)
+            return Finish(new StepResult(node.Name, reuse is null ? StepOutcome.WouldRun : StepOutcome.WouldReuse, why, ReusedFrom: reuse?.Id, AllDifferences: differences), reuse?.Outputs);
+
+        if (reuse is not null)
+        {
+            _history.RecordStepRun(NewRecord(stepRunId, node, RunStatus.Succeeded, false, why) with
+            {
+                ReusedFrom = reuse.Id, Fingerprint = fingerprint.Value, Snapshot = snapshot.Id, Outputs = reuse.Outputs,
+                LogPath = reuse.LogPath, Started = DateTimeOffset.UtcNow, Ended = DateTimeOffset.UtcNow,
+            }, fingerprint.Fields);
+            return Finish(new StepResult(node.Name, StepOutcome.Reused, why, stepRunId, reuse.Id, LogPath: reuse.LogPath, AllDifferences: differences), reuse.Outputs);
+        }
+
+        var slots = _computeSlots[step.Compute];
+        await slots.WaitAsync(_options.Cancellation);
+        try
+        {
+            _events.StepStarted(node.Name, why);
+            return await ExecuteAsync(node, stepRunId, why, differences, inputs, snapshot, fingerprint, Finish);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>Reuse an earlier result, or say in words why the step must run.</summary>
+    private (StepRunRecord? Reuse, string Why, IReadOnlyList<string> Differences) Decide(StepNode node, StepFingerprint fingerprint)
+    {
+        var previous = _history.LatestStepRun(Pipeline.ExperimentName, node.Name);
+        var earlierFields = previous?.Fingerprint is { } fp ? _history.FingerprintFields(fp) : null;
+        IReadOnlyList<string> differences = earlierFields is null ? [] : fingerprint.Differences(earlierFields, node.Step.ScriptName?.Replace('\\', '/'));
+
+        if (_options.Rebuild) return (null, "Rebuild requested", differences);
+        if (_options.ForceSteps.Contains(node.Name)) return (null, "forced by ForceSteps", differences);
+        if (!node.Step.AllowReuse) return (null, "AllowReuse=false", differences);
+
+        var cached = _history.FindReusable(fingerprint.Value);
+        if (cached is not null)
+        {
+            if (OutputsIntact(cached)) return (cached, $"reused from run {cached.PipelineRunId}", differences);
+            return (null, $"outputs of run {cached.PipelineRunId} were deleted or modified", differences);
+        }
+        if (previous is null) return (null, "no earlier run", differences);
+        if (differences.Count > 0) return (null, differences[0], differences);
+        return (null, $"earlier run {previous.PipelineRunId} {previous.Status.ToLowerInvariant()}", differences);
+    }
+
+    private bool OutputsIntact(StepRunRecord run) => run.Outputs.All(o =>
+    {
+        var folder = Path.Combine(DatastoreRoot(o.Value.Datastore), o.Value.Path);
+        if (!Directory.Exists(folder)) return false;
+        var present = DatasetFiles.Resolve(folder, ".").RelativePaths;
+        return present.Count == o.Value.Files.Count
+            && present.All(f => o.Value.Files.TryGetValue(f, out var hash) && _hashes.Hash(Path.Combine(folder, f)) == hash);
+    });
+
+    private sealed record ResolvedInput(string Path, IReadOnlyDictionary<string, string> Files, DatasetFiles? Selection);
+
+    private Dictionary<string, ResolvedInput> ResolveInputs(StepNode node, Dictionary<string, StepState> dependencies)
+    {
+        var inputs = new Dictionary<string, ResolvedInput>();
+        foreach (var name in node.Inputs)
+        {
+            if (_graph.ProducerOfOutput.TryGetValue(name, out var producer))
+            {
+                var output = dependencies[producer].Outputs[name];
+                inputs[name] = new ResolvedInput(Path.Combine(DatastoreRoot(output.Datastore), output.Path), output.Files, null);
+                continue;
+            }
+            var dataset = Pipeline.Datasets.First(d => d.Name == name);
+            var root = dataset.Datastore is null ? Pipeline.ProjectDirectory : DatastoreRoot(dataset.Datastore);
+            var files = _datasets.GetOrAdd(name, _ => new Lazy<DatasetFiles>(() => DatasetFiles.Resolve(root, dataset.Path))).Value;
+            inputs[name] = new ResolvedInput(files.BaseDirectory,
+                files.RelativePaths.ToDictionary(f => f, f => _hashes.Hash(Path.Combine(files.BaseDirectory, f))), files);
+        }
+        return inputs;
+    }
+
+    private IReadOnlyDictionary<string, string> HashPathFiles(Step step)
+    {
+        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pattern in step.HashPaths)
+        {
+            var selection = DatasetFiles.Resolve(Pipeline.ProjectDirectory, pattern);
+            foreach (var f in selection.RelativePaths)
+            {
+                var full = Path.Combine(selection.BaseDirectory, f);
+                files[Path.GetRelativePath(Pipeline.ProjectDirectory, full).Replace('\\', '/')] = _hashes.Hash(full);
+            }
+        }
+        return files;
+    }
+
+    private async Task<StepState> ExecuteAsync(
+        StepNode node, string stepRunId, string why, IReadOnlyList<string> differences, Dictionary<string, ResolvedInput> inputs,
+        SourceSnapshot snapshot, StepFingerprint fingerprint, Func<StepResult, IReadOnlyDictionary<string, OutputRecord>?, StepState> finish)
+    {
+        var step = node.Step;
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var work = Path.Combine(_options.IntermediateDirectory, "work", stepRunId);
+        var cwd = Path.Combine(work, "snapshot");
+        snapshot.CopyTo(cwd);
+        KeepSnapshot(snapshot);
+
+        var inputPaths = new Dictionary<string, string>();
+        foreach (var (name, input) in inputs)
+            inputPaths[name] = input.Selection is { IsWholeFolder: false } selection ? Materialize(selection, Path.Combine(work, "inputs", name)) : input.Path;
+
+        var staging = new Dictionary<string, (StepOutput Output, string Folder)>();
+        foreach (var name in node.Outputs)
+        {
+            var output = Pipeline.Outputs.First(o => o.Name == name);
+            var folder = Path.Combine(DatastoreRoot(output.Datastore), ".staging", stepRunId, name);
+            Directory.CreateDirectory(folder);
+            staging[name] = (output, folder);
+        }
+
+        string Resolve(Reference r) => r.Kind switch
+        {
+            ReferenceKind.Input => inputPaths[r.Name],
+            ReferenceKind.Output => staging[r.Name].Folder,
+            _ => _parameters[r.Name],
+        };
+        var argv = new List<string>();
+        if (step.Kind == StepKind.PythonScript) argv.AddRange([_options.PythonExecutable, step.ScriptName!]);
+        else argv.AddRange(ArgumentTemplate.Expand(step.Command!, Resolve));
+        argv.AddRange(ArgumentTemplate.Expand(step.Arguments, Resolve));
+
+        var environment = new Dictionary<string, string>
+        {
+            ["PIPELINE_RUN_ID"] = stepRunId,
+            ["PIPELINE_PARENT_RUN_ID"] = _runId,
+            ["PIPELINE_EXPERIMENT"] = Pipeline.ExperimentName,
+            ["PIPELINE_STEP"] = node.Name,
+            ["PIPELINE_WORKSPACE"] = _workspace.Root,
+            ["PYTHONUNBUFFERED"] = "1",
+            ["PYTHONDONTWRITEBYTECODE"] = "1",
+        };
+        foreach (var (name, path) in inputPaths) environment[$"PIPELINE_INPUT_{EnvName(name)}"] = path;
+        foreach (var (name, (_, folder)) in staging) environment[$"PIPELINE_OUTPUT_{EnvName(name)}"] = folder;
+        foreach (var name in node.Parameters) environment[$"PIPELINE_PARAM_{EnvName(name)}"] = _parameters[name];
+
+        var logRelative = $"logs/{stepRunId}/std_log.txt";
+        var logPath = Path.Combine(_workspace.DefaultDatastoreRoot, logRelative);
+        ProcessOutcome outcome;
+        try
+        {
+            outcome = await LocalProcess.RunAsync(argv, cwd, environment, logPath, _options.Cancellation);
+        }
+        catch (OperationCanceledException)
+        {
+            DeleteStaging(staging.Values.Select(s => s.Folder));
+            throw;
+        }
+
+        var record = NewRecord(stepRunId, node, RunStatus.Failed, true, why) with
+        {
+            Fingerprint = fingerprint.Value, Snapshot = snapshot.Id, ExitCode = outcome.ExitCode, Started = started, LogPath = logPath,
+        };
+        if (outcome.ExitCode != 0)
+        {
+            DeleteStaging(staging.Values.Select(s => s.Folder));
+            _history.RecordStepRun(record with { Ended = DateTimeOffset.UtcNow }, fingerprint.Fields);
+            return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, outcome.ExitCode, outcome.StderrTail, clock.Elapsed, logPath, differences), null);
+        }
+
+        var outputs = new Dictionary<string, OutputRecord>();
+        foreach (var (name, (output, folder)) in staging)
+            outputs[name] = Commit(output, folder, stepRunId);
+        DeleteStaging(staging.Values.Select(s => s.Folder));
+        Directory.Delete(work, recursive: true);
+        _history.RecordStepRun(record with { Status = RunStatus.Succeeded, Ended = DateTimeOffset.UtcNow, Outputs = outputs }, fingerprint.Fields);
+        return finish(new StepResult(node.Name, StepOutcome.Ran, why, stepRunId, null, 0, outcome.StderrTail, clock.Elapsed, logPath, differences), outputs);
+    }
+
+    /// <summary>Moves a finished output from staging to its destination in one rename, so no reader sees half of it.</summary>
+    private OutputRecord Commit(StepOutput output, string staged, string stepRunId)
+    {
+        var relative = (output.Destination ?? StepOutput.DefaultDestination)
+            .Replace("{run-id}", stepRunId).Replace("{output-name}", output.Name).Trim('/');
+        var root = DatastoreRoot(output.Datastore);
+        var destination = Path.Combine(root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        if (Directory.Exists(destination))
+        {
+            var replaced = Path.Combine(root, ".staging", stepRunId, output.Name + ".replaced");
+            Directory.Move(destination, replaced);
+            Directory.Move(staged, destination);
+            Directory.Delete(replaced, recursive: true);
+        }
+        else Directory.Move(staged, destination);
+
+        var files = DatasetFiles.Resolve(destination, ".").RelativePaths.ToDictionary(f => f, f => _hashes.Hash(Path.Combine(destination, f)));
+        return new OutputRecord(output.Datastore ?? Datastore.DefaultName, relative, ContentHash.OfFields(files), files);
+    }
+
+    /// <summary>Stores the snapshot once per content in the workspace, so every run can point at the code it ran.</summary>
+    private void KeepSnapshot(SourceSnapshot snapshot)
+    {
+        var kept = Path.Combine(_workspace.SnapshotsRoot, snapshot.Id);
+        if (Directory.Exists(kept)) return;
+        var temporary = kept + $".{Guid.NewGuid():N}.tmp";
+        snapshot.CopyTo(temporary);
+        try
+        {
+            Directory.Move(temporary, kept);
+        }
+        catch (IOException) when (Directory.Exists(kept))
+        {
+            Directory.Delete(temporary, recursive: true); // another build stored the same snapshot first
+        }
+    }
+
+    private static string Materialize(DatasetFiles selection, string folder)
+    {
+        foreach (var relative in selection.RelativePaths)
+        {
+            var target = Path.Combine(folder, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(Path.Combine(selection.BaseDirectory, relative), target, overwrite: true);
+        }
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    /// <summary>Removes a step run's staging folders (one per datastore it writes to), with whatever is left in them.</summary>
+    private static void DeleteStaging(IEnumerable<string> outputFolders)
+    {
+        foreach (var folder in outputFolders.Select(f => Path.GetDirectoryName(f)!).Distinct())
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+    }
+
+    private string DatastoreRoot(string? name) => _workspace.DatastoreRoot(name, Pipeline.Datastores, Pipeline.ProjectDirectory);
+
+    private StepRunRecord NewRecord(string id, StepNode node, string status, bool ran, string reason) => new()
+    {
+        Id = id, PipelineRunId = _runId, Step = node.Name, Status = status, Ran = ran, Reason = reason, Compute = node.Step.Compute,
+    };
+
+    private static string EnvName(string name) =>
+        new(name.ToUpperInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
+}

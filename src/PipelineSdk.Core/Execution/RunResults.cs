@@ -1,0 +1,49 @@
+using PipelineSdk.Core.Validation;
+
+namespace PipelineSdk.Core.Execution;
+
+public enum StepOutcome { Ran, Reused, Failed, Skipped, WouldRun, WouldReuse }
+
+public sealed record StepResult(
+    string Step,
+    StepOutcome Outcome,
+    string Reason,
+    string? StepRunId = null,
+    string? ReusedFrom = null,
+    int? ExitCode = null,
+    IReadOnlyList<string>? StderrTail = null,
+    TimeSpan Duration = default,
+    string? LogPath = null,
+    IReadOnlyList<string>? AllDifferences = null);
+
+public sealed record PipelineResult(string? RunId, string Experiment, IReadOnlyList<StepResult> Steps, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    public bool Succeeded => Diagnostics.All(d => d.IsWarning) && Steps.All(s => s.Outcome is not (StepOutcome.Failed or StepOutcome.Skipped));
+
+    public int Count(StepOutcome outcome) => Steps.Count(s => s.Outcome == outcome);
+
+    /// <summary>The line scripts and CI read; its shape is part of the product.</summary>
+    public string SummaryLine =>
+        $"PipelineSdk: {Experiment} run {RunId}: {Steps.Count} steps, {Count(StepOutcome.Ran)} ran, {Count(StepOutcome.Reused)} reused, {Count(StepOutcome.Failed)} failed";
+}
+
+/// <summary>What the engine tells its face (MSBuild task, CLI) while it works. Called from worker threads.</summary>
+public interface IRunEvents
+{
+    void StepStarted(string step, string reason);
+    void StepFinished(StepResult result);
+}
+
+public sealed record RunOptions
+{
+    /// <summary>Run every step regardless of the cache (<c>-t:Rebuild</c>, Azure ML's regenerate_outputs).</summary>
+    public bool Rebuild { get; init; }
+    /// <summary>Decide, report and record nothing.</summary>
+    public bool DryRun { get; init; }
+    /// <summary>Steps run regardless of the cache.</summary>
+    public IReadOnlySet<string> ForceSteps { get; init; } = new HashSet<string>();
+    public string PythonExecutable { get; init; } = "python3";
+    /// <summary>The project's local build state (snapshots being run, working folders); <c>obj/pipeline</c>.</summary>
+    public required string IntermediateDirectory { get; init; }
+    public CancellationToken Cancellation { get; init; }
+}

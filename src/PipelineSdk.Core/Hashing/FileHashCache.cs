@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+
+namespace PipelineSdk.Core.Hashing;
+
+/// <summary>A remembered hash of one file and the stat it was taken under.</summary>
+public sealed record CachedHash(FileStat Stat, string Hash, long HashedAtNs);
+
+/// <summary>
+/// Hashes files, skipping the read when (size, mtime ns, inode) match what was recorded. A file whose
+/// mtime is too close to the moment it was hashed may change again within the same timestamp tick
+/// (git's "racy clean" problem), so such an entry is never trusted and the file is read again.
+/// </summary>
+public sealed class FileHashCache
+{
+    /// <summary>Wider than any timestamp granularity we meet (ext4 ticks, 1 s on older filesystems).</summary>
+    public static readonly long RacyWindowNs = 2_000_000_000;
+
+    private readonly ConcurrentDictionary<string, CachedHash> _entries;
+    private readonly ConcurrentDictionary<string, CachedHash> _changed = new();
+
+    public FileHashCache(IEnumerable<KeyValuePair<string, CachedHash>>? known = null) =>
+        _entries = new ConcurrentDictionary<string, CachedHash>(known ?? []);
+
+    /// <summary>Entries hashed or re-hashed since loading, to be saved.</summary>
+    public IReadOnlyDictionary<string, CachedHash> Changed => _changed;
+
+    private int _filesRead;
+
+    public int FilesRead => _filesRead;
+
+    public string Hash(string fullPath)
+    {
+        var stat = FileStat.Of(fullPath);
+        if (_entries.TryGetValue(fullPath, out var known) && known.Stat == stat && stat.MTimeNs < known.HashedAtNs - RacyWindowNs)
+            return known.Hash;
+        var hashedAt = NowNs();
+        var hash = ContentHash.OfFile(fullPath);
+        Interlocked.Increment(ref _filesRead);
+        var entry = new CachedHash(stat, hash, hashedAt);
+        _entries[fullPath] = entry;
+        _changed[fullPath] = entry;
+        return hash;
+    }
+
+    private static long NowNs() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+}

@@ -1,0 +1,33 @@
+using System.Runtime.InteropServices;
+
+namespace PipelineSdk.Core.Hashing;
+
+/// <summary>What the stat cache compares: size, modification time in nanoseconds and inode.</summary>
+public readonly record struct FileStat(long Size, long MTimeNs, long Inode)
+{
+    private const int AtFdCwd = -100;
+    private const uint StatxBasicStats = 0x7ff;
+
+    /// <summary>One statx call on Linux (nanosecond mtime and inode); elsewhere what .NET exposes.</summary>
+    public static FileStat Of(string path)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            Span<byte> buffer = stackalloc byte[256];
+            if (statx(AtFdCwd, path, 0, StatxBasicStats, ref MemoryMarshal.GetReference(buffer)) == 0)
+            {
+                var inode = MemoryMarshal.Read<long>(buffer[32..]);
+                var size = MemoryMarshal.Read<long>(buffer[40..]);
+                var seconds = MemoryMarshal.Read<long>(buffer[112..]);
+                var nanos = MemoryMarshal.Read<uint>(buffer[120..]);
+                return new FileStat(size, seconds * 1_000_000_000 + nanos, inode);
+            }
+            throw new IOException($"cannot stat '{path}' (errno {Marshal.GetLastPInvokeError()})");
+        }
+        var info = new FileInfo(path);
+        return new FileStat(info.Length, (info.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks * 100, 0);
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, ref byte buffer);
+}

@@ -1,0 +1,76 @@
+namespace PipelineSdk.Core.Model;
+
+/// <summary>Where a declaration came from, so errors can point at the .mlproj line.</summary>
+public sealed record SourceLocation(string File, int Line = 0, int Column = 0)
+{
+    public override string ToString() => Line > 0 ? $"{File}({Line},{Column})" : File;
+}
+
+public enum StepKind { PythonScript, Command }
+
+public sealed record Step
+{
+    public required string Name { get; init; }
+    public required StepKind Kind { get; init; }
+    /// <summary>Absolute path of the folder that is snapshotted and becomes the working directory; null: an empty one.</summary>
+    public string? SourceDirectory { get; init; }
+    /// <summary>Script relative to <see cref="SourceDirectory"/> (PythonScriptStep).</summary>
+    public string? ScriptName { get; init; }
+    /// <summary>Command line template (CommandStep).</summary>
+    public string? Command { get; init; }
+    /// <summary>Argument template; <c>{input:x}</c>, <c>{output:x}</c> and <c>{param:x}</c> are references.</summary>
+    public string Arguments { get; init; } = "";
+    /// <summary>Inputs declared besides those referenced in the arguments.</summary>
+    public IReadOnlyList<string> Inputs { get; init; } = [];
+    /// <summary>Outputs declared besides those referenced in the arguments.</summary>
+    public IReadOnlyList<string> Outputs { get; init; } = [];
+    /// <summary>Parameters declared besides those referenced in the arguments (exposed as environment variables).</summary>
+    public IReadOnlyList<string> Parameters { get; init; } = [];
+    public IReadOnlyList<string> RunAfter { get; init; } = [];
+    /// <summary>Extra files or globs, relative to the project, whose content counts in the fingerprint.</summary>
+    public IReadOnlyList<string> HashPaths { get; init; } = [];
+    public bool AllowReuse { get; init; } = true;
+    public string Compute { get; init; } = ComputeTarget.LocalName;
+    public string Environment { get; init; } = "";
+    public SourceLocation? Location { get; init; }
+}
+
+/// <summary>Files selected by a glob from a datastore or, without one, from the project folder.</summary>
+public sealed record FileDataset(string Name, string Path, string? Datastore = null, SourceLocation? Location = null);
+
+/// <summary>
+/// A folder a step writes. <see cref="Destination"/> is a datastore-relative template that may use
+/// <c>{run-id}</c> (the producing step run) and <c>{output-name}</c>.
+/// </summary>
+public sealed record StepOutput(string Name, string? Datastore = null, string? Destination = null, SourceLocation? Location = null)
+{
+    public const string DefaultDestination = "outputs/{run-id}/{output-name}";
+}
+
+public sealed record PipelineParameter(string Name, string DefaultValue, SourceLocation? Location = null);
+
+public sealed record ComputeTarget(string Name, string Kind, int MaxNodes, SourceLocation? Location = null)
+{
+    public const string LocalName = "local";
+}
+
+public sealed record Datastore(string Name, string Kind, string Path, SourceLocation? Location = null)
+{
+    public const string DefaultName = "workspacestore";
+}
+
+/// <summary>A whole .mlproj turned into the engine's terms.</summary>
+public sealed record Pipeline
+{
+    public required string ExperimentName { get; init; }
+    public required string ProjectFile { get; init; }
+    public string ProjectDirectory => System.IO.Path.GetDirectoryName(ProjectFile)!;
+    public IReadOnlyList<Step> Steps { get; init; } = [];
+    public IReadOnlyList<FileDataset> Datasets { get; init; } = [];
+    public IReadOnlyList<StepOutput> Outputs { get; init; } = [];
+    public IReadOnlyList<PipelineParameter> Parameters { get; init; } = [];
+    public IReadOnlyList<ComputeTarget> ComputeTargets { get; init; } = [];
+    public IReadOnlyList<Datastore> Datastores { get; init; } = [];
+    /// <summary>Values given at submission (<c>-p:name=value</c>); they win over defaults.</summary>
+    public IReadOnlyDictionary<string, string> ParameterValues { get; init; } = new Dictionary<string, string>();
+}

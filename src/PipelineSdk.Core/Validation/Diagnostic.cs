@@ -1,0 +1,30 @@
+using PipelineSdk.Core.Model;
+
+namespace PipelineSdk.Core.Validation;
+
+/// <summary>A problem found in a pipeline, with a stable code (PSxxxx) and a sentence saying how to fix it.</summary>
+public sealed record Diagnostic(string Code, string Message, SourceLocation? Location = null, bool IsWarning = false);
+
+/// <summary>The codes, in one place, so documentation and tests name the same thing.</summary>
+public static class Codes
+{
+    public const string EmptyPipeline = "PS0001";
+    public const string DuplicateName = "PS0002";
+    public const string Cycle = "PS0003";
+    public const string UnknownStep = "PS0004";
+    public const string UnknownInput = "PS0005";
+    public const string UnknownOutput = "PS0006";
+    public const string UnknownParameter = "PS0007";
+    public const string UnknownCompute = "PS0008";
+    public const string MissingSourceDirectory = "PS0009";
+    public const string MissingScript = "PS0010";
+    public const string PathEscapes = "PS0011";
+    public const string OutputProducers = "PS0012";
+    public const string InvalidMetadata = "PS0013";
+    public const string UnknownDatastore = "PS0014";
+    public const string EmptyDataset = "PS0015";
+    public const string Workspace = "PS0016";
+    public const string StepFailed = "PS0100";
+    public const string StepSkipped = "PS0101";
+    public const string NotUpToDate = "PS0102";
+}

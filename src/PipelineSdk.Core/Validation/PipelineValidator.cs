@@ -1,0 +1,190 @@
+using PipelineSdk.Core.Model;
+
+namespace PipelineSdk.Core.Validation;
+
+/// <summary>
+/// Checks a pipeline before anything runs and turns it into a <see cref="PipelineGraph"/>.
+/// Every finding is collected, so one build reports every mistake in the project at once.
+/// </summary>
+public static class PipelineValidator
+{
+    public static (PipelineGraph? Graph, IReadOnlyList<Diagnostic> Diagnostics) Validate(Pipeline pipeline)
+    {
+        var d = new List<Diagnostic>();
+        var project = pipeline.ProjectFile;
+        SourceLocation At(SourceLocation? l) => l ?? new SourceLocation(project);
+
+        if (pipeline.Steps.Count == 0)
+            d.Add(new(Codes.EmptyPipeline, "The pipeline has no steps. Add a <PythonScriptStep> or <CommandStep> item.", At(null)));
+
+        CheckUnique(d, pipeline.Steps.Select(s => (s.Name, s.Location, "step")), At);
+        CheckUnique(d,
+            pipeline.Datasets.Select(x => (x.Name, x.Location, "dataset"))
+                .Concat(pipeline.Outputs.Select(x => (x.Name, x.Location, "output"))),
+            At);
+        CheckUnique(d, pipeline.Parameters.Select(p => (p.Name, p.Location, "parameter")), At);
+        CheckUnique(d, pipeline.ComputeTargets.Select(c => (c.Name, c.Location, "compute target")), At);
+        CheckUnique(d, pipeline.Datastores.Select(c => (c.Name, c.Location, "datastore")), At);
+
+        var stepNames = pipeline.Steps.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var datasets = pipeline.Datasets.GroupBy(x => x.Name).ToDictionary(g => g.Key, g => g.First());
+        var outputs = pipeline.Outputs.GroupBy(x => x.Name).ToDictionary(g => g.Key, g => g.First());
+        var parameters = pipeline.Parameters.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var computes = pipeline.ComputeTargets.Select(c => c.Name).Append(ComputeTarget.LocalName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var datastores = pipeline.Datastores.Select(c => c.Name).Append(Datastore.DefaultName).ToHashSet(StringComparer.Ordinal);
+
+        foreach (var c in pipeline.ComputeTargets)
+        {
+            if (!string.Equals(c.Kind, "Local", StringComparison.OrdinalIgnoreCase))
+                d.Add(new(Codes.InvalidMetadata, $"Compute target '{c.Name}' has Kind '{c.Kind}'; this version supports Kind=\"Local\".", At(c.Location)));
+            if (c.MaxNodes < 1)
+                d.Add(new(Codes.InvalidMetadata, $"Compute target '{c.Name}' has MaxNodes={c.MaxNodes}; set a whole number of 1 or more.", At(c.Location)));
+        }
+        foreach (var s in pipeline.Datastores)
+        {
+            if (!string.Equals(s.Kind, "Local", StringComparison.OrdinalIgnoreCase))
+                d.Add(new(Codes.InvalidMetadata, $"Datastore '{s.Name}' has Kind '{s.Kind}'; this version supports Kind=\"Local\".", At(s.Location)));
+        }
+
+        foreach (var ds in pipeline.Datasets)
+        {
+            if (ds.Datastore is { } store && !datastores.Contains(store))
+                d.Add(new(Codes.UnknownDatastore, $"Dataset '{ds.Name}' names datastore '{store}', which is not declared. Declare it with <Datastore Include=\"{store}\" .../> or remove Datastore.", At(ds.Location)));
+            if (PathEscapes(ds.Path))
+                d.Add(new(Codes.PathEscapes, $"Dataset '{ds.Name}' path '{ds.Path}' leaves its root with '..' or an absolute path. Use a path inside the {(ds.Datastore is null ? "project folder" : "datastore")}.", At(ds.Location)));
+        }
+        foreach (var o in pipeline.Outputs)
+        {
+            if (o.Datastore is { } store && !datastores.Contains(store))
+                d.Add(new(Codes.UnknownDatastore, $"Output '{o.Name}' names datastore '{store}', which is not declared. Declare it with <Datastore Include=\"{store}\" .../> or remove Datastore.", At(o.Location)));
+            if (o.Destination is { } dest && (PathEscapes(dest) || string.IsNullOrWhiteSpace(dest)))
+                d.Add(new(Codes.PathEscapes, $"Output '{o.Name}' destination '{dest}' leaves the datastore with '..' or an absolute path. Use a relative path such as 'models/{{run-id}}'.", At(o.Location)));
+        }
+
+        var producers = new Dictionary<string, List<Step>>(StringComparer.Ordinal);
+        var nodes = new List<StepNode>();
+        foreach (var step in pipeline.Steps)
+        {
+            var at = At(step.Location);
+            var references = new List<Reference>();
+            try
+            {
+                references.AddRange(ArgumentTemplate.References(step.Arguments));
+                ArgumentTemplate.SplitWords(step.Arguments);
+                if (step.Command is not null)
+                {
+                    references.AddRange(ArgumentTemplate.References(step.Command));
+                    ArgumentTemplate.SplitWords(step.Command);
+                }
+            }
+            catch (FormatException e)
+            {
+                d.Add(new(Codes.InvalidMetadata, $"Step '{step.Name}': {e.Message}. Close the quote.", at));
+            }
+            var inputs = Distinct(step.Inputs.Concat(references.Where(r => r.Kind == ReferenceKind.Input).Select(r => r.Name)));
+            var outs = Distinct(step.Outputs.Concat(references.Where(r => r.Kind == ReferenceKind.Output).Select(r => r.Name)));
+            var pars = Distinct(step.Parameters.Concat(references.Where(r => r.Kind == ReferenceKind.Param).Select(r => r.Name)));
+
+            foreach (var i in inputs.Where(i => !datasets.ContainsKey(i) && !outputs.ContainsKey(i)))
+                d.Add(new(Codes.UnknownInput, $"Step '{step.Name}' reads input '{i}', which is neither a <FileDataset> nor a <StepOutput>. Declare it or fix the name.", at));
+            foreach (var o in outs)
+            {
+                if (!outputs.ContainsKey(o))
+                    d.Add(new(Codes.UnknownOutput, $"Step '{step.Name}' writes output '{o}', which is not declared. Add <StepOutput Include=\"{o}\" />.", at));
+                else (producers.TryGetValue(o, out var list) ? list : producers[o] = []).Add(step);
+            }
+            foreach (var p in pars.Where(p => !parameters.Contains(p)))
+                d.Add(new(Codes.UnknownParameter, $"Step '{step.Name}' uses parameter '{p}', which is not declared. Add <PipelineParameter Include=\"{p}\" Default=\"...\" />.", at));
+            foreach (var r in step.RunAfter.Where(r => !stepNames.Contains(r)))
+                d.Add(new(Codes.UnknownStep, $"Step '{step.Name}' runs after '{r}', which is not a step of this pipeline. Fix the name in RunAfter.", at));
+            if (!computes.Contains(step.Compute))
+                d.Add(new(Codes.UnknownCompute, $"Step '{step.Name}' runs on compute target '{step.Compute}', which is not declared. Add <ComputeTarget Include=\"{step.Compute}\" Kind=\"Local\" /> or use 'local'.", at));
+
+            CheckSource(d, pipeline, step, at);
+            nodes.Add(new StepNode(step, inputs, outs, pars));
+        }
+
+        foreach (var o in pipeline.Outputs)
+        {
+            producers.TryGetValue(o.Name, out var list);
+            if (list is null)
+                d.Add(new(Codes.OutputProducers, $"Output '{o.Name}' is written by no step. Reference it as {{output:{o.Name}}} in one step's Arguments, or remove it.", At(o.Location)));
+            else if (list.Count > 1)
+                d.Add(new(Codes.OutputProducers, $"Output '{o.Name}' is written by steps {string.Join(", ", list.Select(s => $"'{s.Name}'"))}; an output has exactly one producer. Give each step its own output.", At(o.Location)));
+        }
+
+        if (d.Any(x => !x.IsWarning)) return (null, d);
+
+        var graph = new PipelineGraph(pipeline, nodes, producers.ToDictionary(p => p.Key, p => p.Value[0].Name));
+        if (graph.FindCycle() is { } cycle)
+        {
+            var first = pipeline.Steps.First(s => s.Name == cycle[0]);
+            d.Add(new(Codes.Cycle, $"The steps depend on each other in a cycle: {string.Join(" -> ", cycle)}. Break it by removing one of these inputs or RunAfter entries.", At(first.Location)));
+            return (null, d);
+        }
+        return (graph, d);
+    }
+
+    private static void CheckSource(List<Diagnostic> d, Pipeline pipeline, Step step, SourceLocation at)
+    {
+        if (step.SourceDirectory is null)
+        {
+            if (step.Kind == StepKind.PythonScript)
+                d.Add(new(Codes.InvalidMetadata, $"PythonScriptStep '{step.Name}' has no SourceDirectory. Set SourceDirectory to the folder holding its script.", at));
+            else if (string.IsNullOrWhiteSpace(step.Command))
+                d.Add(new(Codes.InvalidMetadata, $"CommandStep '{step.Name}' has no Command. Set Command=\"program args\".", at));
+            return;
+        }
+        var relative = Path.GetRelativePath(pipeline.ProjectDirectory, step.SourceDirectory);
+        if (relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar) || Path.IsPathRooted(relative))
+        {
+            d.Add(new(Codes.PathEscapes, $"Step '{step.Name}' SourceDirectory '{step.SourceDirectory}' is outside the project folder '{pipeline.ProjectDirectory}'. Move the step's code under the project folder.", at));
+            return;
+        }
+        if (!Directory.Exists(step.SourceDirectory))
+        {
+            d.Add(new(Codes.MissingSourceDirectory, $"Step '{step.Name}' SourceDirectory '{relative}' does not exist. Create it or fix the path.", at));
+            return;
+        }
+        switch (step.Kind)
+        {
+            case StepKind.PythonScript when string.IsNullOrWhiteSpace(step.ScriptName):
+                d.Add(new(Codes.InvalidMetadata, $"PythonScriptStep '{step.Name}' has no ScriptName. Set ScriptName=\"script.py\" (relative to SourceDirectory).", at));
+                break;
+            case StepKind.PythonScript when PathEscapes(step.ScriptName!):
+                d.Add(new(Codes.PathEscapes, $"Step '{step.Name}' ScriptName '{step.ScriptName}' leaves SourceDirectory. Name a script inside it.", at));
+                break;
+            case StepKind.PythonScript when !File.Exists(Path.Combine(step.SourceDirectory, step.ScriptName!)):
+                d.Add(new(Codes.MissingScript, $"Step '{step.Name}' script '{step.ScriptName}' does not exist in '{relative}'. Create it or fix ScriptName.", at));
+                break;
+            case StepKind.Command when string.IsNullOrWhiteSpace(step.Command):
+                d.Add(new(Codes.InvalidMetadata, $"CommandStep '{step.Name}' has no Command. Set Command=\"program args\".", at));
+                break;
+        }
+    }
+
+    private static void CheckUnique(List<Diagnostic> d, IEnumerable<(string Name, SourceLocation? Location, string What)> items, Func<SourceLocation?, SourceLocation> at)
+    {
+        foreach (var group in items.GroupBy(i => i.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            var all = group.ToList();
+            d.Add(new(Codes.DuplicateName, $"The name '{group.Key}' is declared more than once ({string.Join(", ", all.Select(a => a.What))}). Names of steps, of data (datasets and outputs), of parameters, of compute targets and of datastores must be unique; rename one.", at(all[1].Location)));
+        }
+    }
+
+    /// <summary>True for absolute paths and paths that climb out with '..'.</summary>
+    public static bool PathEscapes(string path)
+    {
+        if (Path.IsPathRooted(path)) return true;
+        var depth = 0;
+        foreach (var part in path.Split('/', '\\'))
+        {
+            if (part == "..") { if (--depth < 0) return true; }
+            else if (part is not ("" or ".")) depth++;
+        }
+        return false;
+    }
+
+    private static IReadOnlyList<string> Distinct(IEnumerable<string> names) =>
+        names.Where(n => !string.IsNullOrWhiteSpace(n)).Distinct(StringComparer.Ordinal).ToList();
+}

@@ -1,0 +1,226 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using PipelineSdk.Core.Hashing;
+
+namespace PipelineSdk.Core.Workspace;
+
+/// <summary>One committed output of a step run: where it lies and what it holds.</summary>
+public sealed record OutputRecord(string Datastore, string Path, string Hash, IReadOnlyDictionary<string, string> Files);
+
+public sealed record StepRunRecord
+{
+    public required string Id { get; init; }
+    public required string PipelineRunId { get; init; }
+    public required string Step { get; init; }
+    public required string Status { get; init; }
+    public required bool Ran { get; init; }
+    public required string Reason { get; init; }
+    public string? ReusedFrom { get; init; }
+    public string? Fingerprint { get; init; }
+    public string? Snapshot { get; init; }
+    public string? Compute { get; init; }
+    public int? ExitCode { get; init; }
+    public DateTimeOffset? Started { get; init; }
+    public DateTimeOffset? Ended { get; init; }
+    public string? LogPath { get; init; }
+    public IReadOnlyDictionary<string, OutputRecord> Outputs { get; init; } = new Dictionary<string, OutputRecord>();
+}
+
+public sealed record PipelineRunRecord(string Id, string Experiment, string Project, string Status, DateTimeOffset Started, DateTimeOffset? Ended, IReadOnlyDictionary<string, string> Parameters, string? Summary);
+
+public static class RunStatus
+{
+    public const string Running = "Running";
+    public const string Succeeded = "Succeeded";
+    public const string Failed = "Failed";
+    public const string Skipped = "Skipped";
+}
+
+/// <summary>
+/// The workspace database (SQLite): experiments, pipeline runs, step runs, fingerprint fields and the
+/// stat cache. WAL mode and a busy timeout let concurrent builds share one workspace.
+/// </summary>
+public sealed class RunHistory : IDisposable
+{
+    private readonly SqliteConnection _db;
+    private readonly Lock _lock = new();
+
+    private RunHistory(SqliteConnection db) => _db = db;
+
+    public static RunHistory Open(string databasePath)
+    {
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false, DefaultTimeout = 60 }.ToString());
+        db.Open();
+        var history = new RunHistory(db);
+        history.Execute("PRAGMA busy_timeout = 60000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+        history.Execute(Schema);
+        return history;
+    }
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS experiments (name TEXT PRIMARY KEY, created TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS pipeline_runs (
+            id TEXT PRIMARY KEY, experiment TEXT NOT NULL REFERENCES experiments(name), project TEXT NOT NULL,
+            status TEXT NOT NULL, started TEXT NOT NULL, ended TEXT, parameters TEXT NOT NULL, summary TEXT);
+        CREATE TABLE IF NOT EXISTS step_runs (
+            id TEXT PRIMARY KEY, pipeline_run TEXT NOT NULL REFERENCES pipeline_runs(id), step TEXT NOT NULL,
+            status TEXT NOT NULL, ran INTEGER NOT NULL, reason TEXT NOT NULL, reused_from TEXT, fingerprint TEXT,
+            snapshot TEXT, compute TEXT, exit_code INTEGER, started TEXT, ended TEXT, log_path TEXT, outputs TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS step_runs_by_fingerprint ON step_runs (fingerprint, status, ran);
+        CREATE INDEX IF NOT EXISTS step_runs_by_step ON step_runs (step, ended);
+        CREATE TABLE IF NOT EXISTS fingerprints (fingerprint TEXT PRIMARY KEY, fields TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS file_hashes (
+            path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+            hash TEXT NOT NULL, hashed_at_ns INTEGER NOT NULL);
+        """;
+
+    public void StartPipelineRun(string id, string experiment, string project, IReadOnlyDictionary<string, string> parameters)
+    {
+        lock (_lock)
+        {
+            using var tx = _db.BeginTransaction();
+            Execute("INSERT OR IGNORE INTO experiments (name, created) VALUES ($e, $t)", ("$e", experiment), ("$t", Now()));
+            Execute("INSERT INTO pipeline_runs (id, experiment, project, status, started, parameters) VALUES ($id, $e, $p, $s, $t, $params)",
+                ("$id", id), ("$e", experiment), ("$p", project), ("$s", RunStatus.Running), ("$t", Now()), ("$params", JsonSerializer.Serialize(parameters)));
+            tx.Commit();
+        }
+    }
+
+    public void FinishPipelineRun(string id, string status, string summary)
+    {
+        lock (_lock)
+            Execute("UPDATE pipeline_runs SET status = $s, ended = $t, summary = $sum WHERE id = $id", ("$s", status), ("$t", Now()), ("$sum", summary), ("$id", id));
+    }
+
+    public void RecordStepRun(StepRunRecord r, IReadOnlyDictionary<string, string>? fingerprintFields)
+    {
+        lock (_lock)
+        {
+            using var tx = _db.BeginTransaction();
+            if (r.Fingerprint is not null && fingerprintFields is not null)
+                Execute("INSERT OR IGNORE INTO fingerprints (fingerprint, fields) VALUES ($f, $fields)", ("$f", r.Fingerprint), ("$fields", JsonSerializer.Serialize(fingerprintFields)));
+            Execute("""
+                INSERT INTO step_runs (id, pipeline_run, step, status, ran, reason, reused_from, fingerprint, snapshot, compute, exit_code, started, ended, log_path, outputs)
+                VALUES ($id, $p, $step, $status, $ran, $reason, $from, $fp, $snap, $compute, $exit, $started, $ended, $log, $outputs)
+                """,
+                ("$id", r.Id), ("$p", r.PipelineRunId), ("$step", r.Step), ("$status", r.Status), ("$ran", r.Ran ? 1 : 0), ("$reason", r.Reason),
+                ("$from", r.ReusedFrom), ("$fp", r.Fingerprint), ("$snap", r.Snapshot), ("$compute", r.Compute), ("$exit", r.ExitCode),
+                ("$started", r.Started?.ToString("O")), ("$ended", r.Ended?.ToString("O")), ("$log", r.LogPath), ("$outputs", JsonSerializer.Serialize(r.Outputs)));
+            tx.Commit();
+        }
+    }
+
+    /// <summary>The most recent step run that really executed with this fingerprint and succeeded.</summary>
+    public StepRunRecord? FindReusable(string fingerprint) =>
+        QueryStepRuns("WHERE fingerprint = $f AND status = 'Succeeded' AND ran = 1 ORDER BY ended DESC LIMIT 1", ("$f", fingerprint)).FirstOrDefault();
+
+    /// <summary>The most recent run of a step in an experiment that got as far as a fingerprint.</summary>
+    public StepRunRecord? LatestStepRun(string experiment, string step) =>
+        QueryStepRuns("WHERE step = $s AND fingerprint IS NOT NULL AND pipeline_run IN (SELECT id FROM pipeline_runs WHERE experiment = $e) ORDER BY ended DESC LIMIT 1",
+            ("$s", step), ("$e", experiment)).FirstOrDefault();
+
+    public IReadOnlyList<StepRunRecord> StepRuns(string pipelineRunId) =>
+        QueryStepRuns("WHERE pipeline_run = $p ORDER BY started, id", ("$p", pipelineRunId));
+
+    public PipelineRunRecord? PipelineRun(string id) => PipelineRuns("WHERE id = $id", ("$id", id)).FirstOrDefault();
+
+    public IReadOnlyList<PipelineRunRecord> PipelineRuns(string where = "", params (string, object?)[] args)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command($"SELECT id, experiment, project, status, started, ended, parameters, summary FROM pipeline_runs {where} ORDER BY started", args);
+            using var reader = cmd.ExecuteReader();
+            var list = new List<PipelineRunRecord>();
+            while (reader.Read())
+                list.Add(new PipelineRunRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                    DateTimeOffset.Parse(reader.GetString(4)), reader.IsDBNull(5) ? null : DateTimeOffset.Parse(reader.GetString(5)),
+                    JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6))!, reader.IsDBNull(7) ? null : reader.GetString(7)));
+            return list;
+        }
+    }
+
+    public IReadOnlyDictionary<string, string>? FingerprintFields(string fingerprint)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT fields FROM fingerprints WHERE fingerprint = $f", ("$f", fingerprint));
+            return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null;
+        }
+    }
+
+    public IEnumerable<KeyValuePair<string, CachedHash>> LoadFileHashes()
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT path, size, mtime_ns, inode, hash, hashed_at_ns FROM file_hashes");
+            using var reader = cmd.ExecuteReader();
+            var list = new List<KeyValuePair<string, CachedHash>>();
+            while (reader.Read())
+                list.Add(new(reader.GetString(0), new CachedHash(new FileStat(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)), reader.GetString(4), reader.GetInt64(5))));
+            return list;
+        }
+    }
+
+    public void SaveFileHashes(IReadOnlyDictionary<string, CachedHash> changed)
+    {
+        if (changed.Count == 0) return;
+        lock (_lock)
+        {
+            using var tx = _db.BeginTransaction();
+            using var cmd = Command("INSERT OR REPLACE INTO file_hashes (path, size, mtime_ns, inode, hash, hashed_at_ns) VALUES ($p, $s, $m, $i, $h, $a)",
+                ("$p", ""), ("$s", 0L), ("$m", 0L), ("$i", 0L), ("$h", ""), ("$a", 0L));
+            foreach (var (path, entry) in changed)
+            {
+                cmd.Parameters["$p"].Value = path;
+                cmd.Parameters["$s"].Value = entry.Stat.Size;
+                cmd.Parameters["$m"].Value = entry.Stat.MTimeNs;
+                cmd.Parameters["$i"].Value = entry.Stat.Inode;
+                cmd.Parameters["$h"].Value = entry.Hash;
+                cmd.Parameters["$a"].Value = entry.HashedAtNs;
+                cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+    }
+
+    public void Dispose() => _db.Dispose();
+
+    private IReadOnlyList<StepRunRecord> QueryStepRuns(string where, params (string, object?)[] args)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command($"SELECT id, pipeline_run, step, status, ran, reason, reused_from, fingerprint, snapshot, compute, exit_code, started, ended, log_path, outputs FROM step_runs {where}", args);
+            using var reader = cmd.ExecuteReader();
+            var list = new List<StepRunRecord>();
+            while (reader.Read())
+            {
+                string? S(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+                list.Add(new StepRunRecord
+                {
+                    Id = reader.GetString(0), PipelineRunId = reader.GetString(1), Step = reader.GetString(2), Status = reader.GetString(3),
+                    Ran = reader.GetInt64(4) == 1, Reason = reader.GetString(5), ReusedFrom = S(6), Fingerprint = S(7), Snapshot = S(8),
+                    Compute = S(9), ExitCode = reader.IsDBNull(10) ? null : reader.GetInt32(10),
+                    Started = S(11) is { } st ? DateTimeOffset.Parse(st) : null, Ended = S(12) is { } en ? DateTimeOffset.Parse(en) : null,
+                    LogPath = S(13), Outputs = JsonSerializer.Deserialize<Dictionary<string, OutputRecord>>(reader.GetString(14))!,
+                });
+            }
+            return list;
+        }
+    }
+
+    private void Execute(string sql, params (string, object?)[] args)
+    {
+        using var cmd = Command(sql, args);
+        cmd.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return cmd;
+    }
+
+    private static string Now() => DateTimeOffset.UtcNow.ToString("O");
+}

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using PipelineSdk.Core.Model;
+
+namespace PipelineSdk.Core.Workspace;
+
+/// <summary>Raised when workspace.json cannot be used; the message says how to fix it.</summary>
+public sealed class WorkspaceException(string message) : Exception(message);
+
+/// <summary>
+/// Where runs are recorded and data is kept. Like Azure ML's <c>Workspace.from_config()</c>, it is
+/// found by walking up from the project for <c>workspace.json</c>; without one, a local workspace
+/// folder beside the project is created on first use (it ignores itself for git).
+/// </summary>
+public sealed class PipelineWorkspace
+{
+    public const string ConfigFileName = "workspace.json";
+    public const string DefaultFolderName = ".mlworkspace";
+
+    private PipelineWorkspace(string name, string root, string? configFile)
+    {
+        Name = name;
+        Root = root;
+        ConfigFile = configFile;
+    }
+
+    public string Name { get; }
+    /// <summary>The folder holding the run history, the default datastore and snapshots.</summary>
+    public string Root { get; }
+    /// <summary>The workspace.json this workspace came from, or null for the default one.</summary>
+    public string? ConfigFile { get; }
+
+    public string DatabasePath => Path.Combine(Root, "runs.db");
+    public string DefaultDatastoreRoot => Path.Combine(Root, "datastore");
+    public string SnapshotsRoot => Path.Combine(Root, "snapshots");
+
+    public static PipelineWorkspace Locate(string projectDirectory)
+    {
+        for (var dir = new DirectoryInfo(projectDirectory); dir is not null; dir = dir.Parent)
+        {
+            var config = Path.Combine(dir.FullName, ConfigFileName);
+            if (File.Exists(config)) return FromConfig(config);
+        }
+        return Create(Path.GetFileName(projectDirectory.TrimEnd('/', '\\')), Path.Combine(projectDirectory, DefaultFolderName), null);
+    }
+
+    private static PipelineWorkspace FromConfig(string config)
+    {
+        string? name, folder;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(config));
+            name = doc.RootElement.TryGetProperty("name", out var n) ? n.GetString() : null;
+            folder = doc.RootElement.TryGetProperty("path", out var p) ? p.GetString() : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new WorkspaceException($"{config} is not valid: {e.Message}. Write it as {{\"name\": \"my-workspace\", \"path\": \".mlworkspace\"}}.");
+        }
+        var dir = Path.GetDirectoryName(config)!;
+        return Create(name ?? Path.GetFileName(dir), Path.GetFullPath(Path.Combine(dir, folder ?? DefaultFolderName)), config);
+    }
+
+    private static PipelineWorkspace Create(string name, string root, string? config)
+    {
+        if (!Directory.Exists(root))
+        {
+            Directory.CreateDirectory(root);
+            File.WriteAllText(Path.Combine(root, ".gitignore"), "# Created by PipelineSdk: the workspace is local state, not source.\n*\n");
+        }
+        return new PipelineWorkspace(name, root, config);
+    }
+
+    /// <summary>The folder behind a datastore name (the workspace default or a declared local one).</summary>
+    public string DatastoreRoot(string? name, IEnumerable<Datastore> declared, string projectDirectory)
+    {
+        if (name is null or Datastore.DefaultName) return DefaultDatastoreRoot;
+        var store = declared.First(d => d.Name == name);
+        return Path.GetFullPath(Path.Combine(projectDirectory, store.Path));
+    }
+}

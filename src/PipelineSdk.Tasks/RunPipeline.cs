@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using PipelineSdk.Core.Execution;
+using PipelineSdk.Core.Model;
+using PipelineSdk.Core.Validation;
+
+namespace PipelineSdk.Tasks;
+
+/// <summary>
+/// Submits the pipeline declared by the project's items and waits for it: every step is reused or
+/// run, and each says why. With <see cref="ValidateOnly"/> (design-time builds) it only checks the
+/// project. Under <c>-question</c> it runs nothing and fails when any step would run.
+/// </summary>
+public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTask, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>The .mlproj; errors point into it and relative paths start from its folder.</summary>
+    [Required] public string ProjectFile { get; set; } = "";
+
+    /// <summary>The experiment runs are recorded under (Azure ML's <c>Experiment(ws, name)</c>).</summary>
+    [Required] public string ExperimentName { get; set; } = "";
+
+    /// <summary>The project's local build state folder (obj/pipeline): working copies of step snapshots.</summary>
+    [Required] public string IntermediateDirectory { get; set; } = "";
+
+    /// <summary><c>PythonScriptStep</c> items: SourceDirectory, ScriptName, Arguments, Inputs, Outputs, Parameters, AllowReuse, HashPaths, Compute, Environment, RunAfter.</summary>
+    public ITaskItem[] PythonScriptSteps { get; set; } = [];
+
+    /// <summary><c>CommandStep</c> items: Command plus the same metadata as a PythonScriptStep but ScriptName.</summary>
+    public ITaskItem[] CommandSteps { get; set; } = [];
+
+    /// <summary><c>FileDataset</c> items: Path (folder or glob), Datastore.</summary>
+    public ITaskItem[] FileDatasets { get; set; } = [];
+
+    /// <summary><c>StepOutput</c> items: Datastore, Destination (with {run-id} and {output-name}).</summary>
+    public ITaskItem[] StepOutputs { get; set; } = [];
+
+    /// <summary><c>PipelineParameter</c> items: Default. A global property of the same name (<c>-p:name=value</c>) overrides it.</summary>
+    public ITaskItem[] PipelineParameters { get; set; } = [];
+
+    /// <summary><c>ComputeTarget</c> items: Kind, MaxNodes.</summary>
+    public ITaskItem[] ComputeTargets { get; set; } = [];
+
+    /// <summary><c>Datastore</c> items: Kind, Path.</summary>
+    public ITaskItem[] Datastores { get; set; } = [];
+
+    /// <summary>Run every step regardless of earlier results (<c>-t:Rebuild</c>).</summary>
+    public bool Rebuild { get; set; }
+
+    /// <summary>Say per step what would run and why; run and record nothing.</summary>
+    public bool DryRun { get; set; }
+
+    /// <summary>Check the project only (design-time builds).</summary>
+    public bool ValidateOnly { get; set; }
+
+    /// <summary>Steps to run even when an earlier result could be reused.</summary>
+    public string[] ForceSteps { get; set; } = [];
+
+    /// <summary>The interpreter for PythonScriptSteps.</summary>
+    public string PythonExecutable { get; set; } = "python3";
+
+    /// <summary>Set by MSBuild under <c>-question</c>.</summary>
+    public bool FailIfNotIncremental { get; set; }
+
+    /// <summary>The pipeline run's id (empty when nothing was submitted).</summary>
+    [Output] public string RunId { get; set; } = "";
+
+    public void Cancel() => _cancel.Cancel();
+
+    public override bool Execute()
+    {
+        var items = new ProjectItems(ProjectFile);
+        var pipeline = new Pipeline
+        {
+            ExperimentName = ExperimentName,
+            ProjectFile = ProjectFile,
+            Steps = [.. PythonScriptSteps.Select(items.PythonScriptStep), .. CommandSteps.Select(items.CommandStep)],
+            Datasets = [.. FileDatasets.Select(items.FileDataset)],
+            Outputs = [.. StepOutputs.Select(items.StepOutput)],
+            Parameters = [.. PipelineParameters.Select(items.Parameter)],
+            ComputeTargets = [.. ComputeTargets.Select(items.ComputeTarget)],
+            Datastores = [.. Datastores.Select(items.Datastore)],
+            ParameterValues = ParameterOverrides(PipelineParameters.Select(p => p.ItemSpec)),
+        };
+        if (items.Diagnostics.Count > 0)
+        {
+            Report(items.Diagnostics);
+            return false;
+        }
+
+        var options = new RunOptions
+        {
+            Rebuild = Rebuild,
+            DryRun = DryRun || FailIfNotIncremental,
+            ForceSteps = ForceSteps.ToHashSet(StringComparer.Ordinal),
+            PythonExecutable = PythonExecutable,
+            IntermediateDirectory = IntermediateDirectory,
+            Cancellation = _cancel.Token,
+        };
+
+        // The engine reports from worker threads; MSBuild is logged to from this one.
+        var events = new QueuedEvents();
+        var run = System.Threading.Tasks.Task.Run(() =>
+        {
+            try { return PipelineRunner.Run(pipeline, options, events, ValidateOnly); }
+            finally { events.Queue.CompleteAdding(); }
+        });
+        foreach (var report in events.Queue.GetConsumingEnumerable()) report(this, pipeline);
+
+        PipelineResult result;
+        try
+        {
+            result = run.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            Log.LogWarning("PipelineSdk: the build was cancelled; running steps were stopped and nothing of theirs was kept.");
+            return false;
+        }
+        Report(result.Diagnostics);
+        if (result.RunId is null) return !Log.HasLoggedErrors;
+
+        RunId = options.DryRun ? "" : result.RunId;
+        if (FailIfNotIncremental && result.Steps.FirstOrDefault(s => s.Outcome == StepOutcome.WouldRun) is { } stale)
+        {
+            var count = result.Count(StepOutcome.WouldRun);
+            LogError(Codes.NotUpToDate, pipeline.Steps.First(s => s.Name == stale.Step).Location,
+                $"The pipeline is not up to date: {count} step(s) would run, first '{stale.Step}' ({stale.Reason}). Build without -question to run them.");
+            return false;
+        }
+        if (options.DryRun)
+            Log.LogMessage(MessageImportance.High, $"PipelineSdk: {ExperimentName} dry run: {result.Steps.Count} steps, {result.Count(StepOutcome.WouldRun)} would run, {result.Count(StepOutcome.WouldReuse)} would be reused");
+        else
+            Log.LogMessage(MessageImportance.High, result.SummaryLine);
+        return !Log.HasLoggedErrors;
+    }
+
+    private sealed class QueuedEvents : IRunEvents
+    {
+        public BlockingCollection<Action<RunPipeline, Pipeline>> Queue { get; } = new();
+
+        public void StepStarted(string step, string reason) =>
+            Queue.Add((task, _) => task.Log.LogMessage(MessageImportance.High, $"{step}: running ({reason})"));
+
+        public void StepFinished(StepResult result) => Queue.Add((task, pipeline) => task.ReportStep(result, pipeline));
+    }
+
+    private void ReportStep(StepResult r, Pipeline pipeline)
+    {
+        var step = pipeline.Steps.First(s => s.Name == r.Step);
+        switch (r.Outcome)
+        {
+            case StepOutcome.Ran:
+                Log.LogMessage(MessageImportance.High, $"{r.Step}: ran in {r.Duration.TotalSeconds:0.0} s ({r.Reason})");
+                break;
+            case StepOutcome.Reused:
+                Log.LogMessage(MessageImportance.High, $"{r.Step}: {r.Reason}");
+                break;
+            case StepOutcome.WouldRun:
+                Log.LogMessage(MessageImportance.High, $"{r.Step}: would run ({r.Reason})");
+                break;
+            case StepOutcome.WouldReuse:
+                Log.LogMessage(MessageImportance.High, $"{r.Step}: would be {r.Reason}");
+                break;
+            case StepOutcome.Skipped:
+                Log.LogMessage(MessageImportance.High, $"{r.Step}: skipped ({r.Reason})");
+                break;
+            case StepOutcome.Failed:
+                var tail = r.StderrTail is { Count: > 0 } lines ? $" Last lines of stderr:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}" : " It wrote nothing to stderr.";
+                LogError(Codes.StepFailed, step.Location,
+                    $"Step '{r.Step}' failed with exit code {r.ExitCode} (it ran because: {r.Reason}). Its outputs were discarded; fix the step and build again. Log: {r.LogPath}.{tail}");
+                break;
+        }
+        if (r.AllDifferences is { Count: > 0 } all)
+            Log.LogMessage(MessageImportance.Low, $"{r.Step}: fingerprint fields that differ from its most recent run: {string.Join("; ", all.Take(50))}{(all.Count > 50 ? $"; and {all.Count - 50} more" : "")}");
+    }
+
+    private IReadOnlyDictionary<string, string> ParameterOverrides(IEnumerable<string> names)
+    {
+        var globals = BuildEngine is IBuildEngine6 engine ? engine.GetGlobalProperties() : new Dictionary<string, string>();
+        var byName = new Dictionary<string, string>(globals, StringComparer.OrdinalIgnoreCase);
+        return names.Where(byName.ContainsKey).ToDictionary(n => n, n => byName[n]);
+    }
+
+    private void Report(IEnumerable<Diagnostic> diagnostics)
+    {
+        foreach (var d in diagnostics)
+        {
+            if (d.IsWarning)
+                Log.LogWarning(null, d.Code, null, d.Location?.File ?? ProjectFile, d.Location?.Line ?? 0, d.Location?.Column ?? 0, 0, 0, d.Message);
+            else
+                LogError(d.Code, d.Location, d.Message);
+        }
+    }
+
+    private void LogError(string code, SourceLocation? at, string message) =>
+        Log.LogError(null, code, null, at?.File ?? ProjectFile, at?.Line ?? 0, at?.Column ?? 0, 0, 0, message);
+}
