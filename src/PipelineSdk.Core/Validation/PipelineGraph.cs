@@ -48,6 +48,9 @@ public sealed class PipelineGraph
                 {
                     // path[i + 1] feeds path[i]; reversed, the cycle reads in the direction data flows.
                     var cycle = path.Skip(path.IndexOf(dep)).Reverse().ToList();
+                    // Start at the step declared first, so the message is the same however the walk began.
+                    var first = cycle.IndexOf(Nodes.First(n => cycle.Contains(n.Name)).Name);
+                    cycle = [.. cycle.Skip(first), .. cycle.Take(first)];
                     cycle.Add(cycle[0]);
                     return cycle;
                 }

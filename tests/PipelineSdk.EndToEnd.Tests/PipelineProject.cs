@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using PipelineSdk.Core.Workspace;
+
+namespace PipelineSdk.EndToEnd.Tests;
+
+/// <summary>The outcome of one `dotnet build`: exit code, console output, and the summary line parsed.</summary>
+public sealed partial record BuildResult(int ExitCode, string Output)
+{
+    [GeneratedRegex(@"PipelineSdk: (\S+) run (\S+): (\d+) steps, (\d+) ran, (\d+) reused, (\d+) failed")]
+    private static partial Regex SummaryPattern();
+
+    private Match Summary => SummaryPattern().Matches(Output) is { Count: > 0 } m ? m[^1] : throw new Xunit.Sdk.XunitException($"no summary line in:\n{Output}");
+
+    public string RunId => Summary.Groups[2].Value;
+    public int Steps => int.Parse(Summary.Groups[3].Value);
+    public int Ran => int.Parse(Summary.Groups[4].Value);
+    public int Reused => int.Parse(Summary.Groups[5].Value);
+    public int Failed => int.Parse(Summary.Groups[6].Value);
+    public bool HasSummary => SummaryPattern().IsMatch(Output);
+
+    /// <summary>The steps reported as having run, in any order.</summary>
+    public IReadOnlySet<string> StepsThatRan => Regex.Matches(Output, @"^\s*(\S+): ran in ", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToHashSet();
+
+    public IReadOnlySet<string> StepsReused => Regex.Matches(Output, @"^\s*(\S+): reused from run ", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToHashSet();
+
+    /// <summary>The reason a step gave for running.</summary>
+    public string ReasonFor(string step) =>
+        Regex.Match(Output, $@"^\s*{Regex.Escape(step)}: ran in [\d.]+ s \((.*)\)\s*$", RegexOptions.Multiline) is { Success: true } m
+            ? m.Groups[1].Value
+            : throw new Xunit.Sdk.XunitException($"step {step} did not run:\n{Output}");
+
+    public BuildResult ShouldSucceed() => ExitCode == 0 ? this : throw new Xunit.Sdk.XunitException($"build failed ({ExitCode}):\n{Output}");
+
+    public BuildResult ShouldFail() => ExitCode != 0 ? this : throw new Xunit.Sdk.XunitException($"build succeeded but should not have:\n{Output}");
+}
+
+/// <summary>A pipeline project in its own temp folder beside the test feed, built with the real `dotnet build`.</summary>
+public sealed class PipelineProject
+{
+    public PipelineProject(string name)
+    {
+        Directory = Path.Combine(SdkFeed.Instance.Root, $"{name}-{Guid.NewGuid().ToString("N")[..8]}");
+        System.IO.Directory.CreateDirectory(Directory);
+        ProjectFile = Path.Combine(Directory, name + ".mlproj");
+    }
+
+    public string Directory { get; }
+    public string ProjectFile { get; }
+    public string Workspace => Path.Combine(Directory, PipelineWorkspace.DefaultFolderName);
+    public string Datastore => Path.Combine(Workspace, "datastore");
+
+    /// <summary>The seed sample, copied and switched from the in-repo import to <c>Sdk="PipelineSdk"</c>.</summary>
+    public static PipelineProject FromSeedSample()
+    {
+        var project = new PipelineProject("SeedPipeline");
+        var sample = Path.Combine(SdkFeed.Instance.RepositoryRoot, "samples", "SeedPipeline");
+        foreach (var file in System.IO.Directory.EnumerateFiles(sample, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(sample, file);
+            if (relative.Split(Path.DirectorySeparatorChar)[0] is ".mlworkspace" or "obj" or "bin" || relative.Contains("__pycache__")) continue;
+            project.Write(relative, File.ReadAllText(file));
+        }
+        var text = File.ReadAllText(project.ProjectFile);
+        text = Regex.Replace(text, @"<Project>", "<Project Sdk=\"PipelineSdk\">");
+        text = Regex.Replace(text, @"\s*<Import Project=""\.\.\\PipelineSdk\.FromSource\.(props|targets)"" />", "");
+        File.WriteAllText(project.ProjectFile, text);
+        return project;
+    }
+
+    /// <summary>Writes a project whose body (items, properties) is <paramref name="body"/>.</summary>
+    public PipelineProject WithProject(string body)
+    {
+        File.WriteAllText(ProjectFile, $"<Project Sdk=\"PipelineSdk\">\n{body}\n</Project>\n");
+        return this;
+    }
+
+    public PipelineProject Write(string relativePath, string content)
+    {
+        var path = Path.Combine(Directory, relativePath);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        return this;
+    }
+
+    public string Read(string relativePath) => File.ReadAllText(Path.Combine(Directory, relativePath));
+
+    public BuildResult Build(params string[] arguments) => Dotnet(["build", ProjectFile, .. arguments]);
+
+    public BuildResult Dotnet(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        foreach (var a in new[] { "-nodeReuse:false", "-tl:off", "-nologo", "-v:n" }) start.ArgumentList.Add(a);
+        // The test host runs under `dotnet test`, whose MSBuild variables must not leak into the build under test.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k == "DOTNET_HOST_PATH").ToList())
+            start.Environment.Remove(key);
+        start.Environment["NUGET_PACKAGES"] = SdkFeed.Instance.NuGetPackages;
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var gate = new Lock();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (gate) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (gate) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish in 5 minutes:\n{output}");
+        }
+        process.WaitForExit();
+        lock (gate) return new BuildResult(process.ExitCode, output.ToString());
+    }
+
+    public RunHistory History() => RunHistory.Open(Path.Combine(Workspace, "runs.db"));
+}
