@@ -1,6 +1,9 @@
 namespace PipelineSdk.EndToEnd.Tests;
 
-/// <summary>Independent steps run at the same time, up to the compute target's MaxNodes.</summary>
+/// <summary>
+/// Independent steps run at the same time, up to the compute target's MaxNodes. (The steps differ in
+/// their commands: two identical steps have one fingerprint, and the second would reuse the first.)
+/// </summary>
 public sealed class ParallelTests
 {
     [Fact]
@@ -10,7 +13,7 @@ public sealed class ParallelTests
               <ItemGroup>
                 <ComputeTarget Include="cluster" Kind="Local" MaxNodes="2" />
                 <CommandStep Include="left" Compute="cluster" Command="sleep 1.5" />
-                <CommandStep Include="right" Compute="cluster" Command="sleep 1.5" />
+                <CommandStep Include="right" Compute="cluster" Command="sleep 1.6" />
                 <CommandStep Include="after" Compute="cluster" Command="true" RunAfter="left;right" />
               </ItemGroup>
             """);
@@ -32,7 +35,7 @@ public sealed class ParallelTests
               <ItemGroup>
                 <ComputeTarget Include="single" Kind="Local" MaxNodes="1" />
                 <CommandStep Include="left" Compute="single" Command="sleep 0.5" />
-                <CommandStep Include="right" Compute="single" Command="sleep 0.5" />
+                <CommandStep Include="right" Compute="single" Command="sleep 0.6" />
               </ItemGroup>
             """);
 

@@ -88,7 +88,12 @@ public sealed class PipelineProject
 
     public BuildResult Build(params string[] arguments) => Dotnet(["build", ProjectFile, .. arguments]);
 
-    public BuildResult Dotnet(params string[] arguments)
+    public BuildResult Dotnet(params string[] arguments) => StartDotnet(arguments).WaitForExit();
+
+    /// <summary>Starts `dotnet build` without waiting, for tests that kill it or run two at once.</summary>
+    public RunningBuild StartBuild(params string[] arguments) => StartDotnet(["build", ProjectFile, .. arguments]);
+
+    private RunningBuild StartDotnet(string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -98,7 +103,8 @@ public sealed class PipelineProject
             UseShellExecute = false,
         };
         foreach (var a in arguments) start.ArgumentList.Add(a);
-        foreach (var a in new[] { "-nodeReuse:false", "-tl:off", "-nologo", "-v:n" }) start.ArgumentList.Add(a);
+        foreach (var a in new[] { "-nodeReuse:false", "-tl:off", "-nologo" }) start.ArgumentList.Add(a);
+        if (!arguments.Any(a => a.StartsWith("-v:"))) start.ArgumentList.Add("-v:n");
         // The test host runs under `dotnet test`, whose MSBuild variables must not leak into the build under test.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k == "DOTNET_HOST_PATH").ToList())
             start.Environment.Remove(key);
@@ -106,22 +112,69 @@ public sealed class PipelineProject
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        var gate = new Lock();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (gate) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (gate) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish in 5 minutes:\n{output}");
-        }
-        process.WaitForExit();
-        lock (gate) return new BuildResult(process.ExitCode, output.ToString());
+        return new RunningBuild(Process.Start(start)!, string.Join(' ', arguments));
     }
 
     public RunHistory History() => RunHistory.Open(Path.Combine(Workspace, "runs.db"));
+}
+
+/// <summary>A `dotnet` process whose output is collected as it comes.</summary>
+public sealed class RunningBuild
+{
+    private readonly Process _process;
+    private readonly string _command;
+    private readonly StringBuilder _output = new();
+    private readonly Lock _gate = new();
+
+    public RunningBuild(Process process, string command)
+    {
+        _process = process;
+        _command = command;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int Pid => _process.Id;
+
+    public string Output
+    {
+        get { lock (_gate) return _output.ToString(); }
+    }
+
+    /// <summary>Waits until the output holds <paramref name="text"/>; fails if the build ends first.</summary>
+    public void WaitForOutput(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Output.Contains(text))
+        {
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+                throw new Xunit.Sdk.XunitException($"'{text}' never appeared in the output of dotnet {_command}:\n{Output}");
+            Thread.Sleep(50);
+        }
+    }
+
+    public void Kill()
+    {
+        _process.Kill(); // SIGKILL to the build alone: its step processes are orphaned, as after a crash
+        _process.WaitForExit();
+    }
+
+    public BuildResult WaitForExit()
+    {
+        if (!_process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {_command} did not finish in 5 minutes:\n{Output}");
+        }
+        _process.WaitForExit();
+        return new BuildResult(_process.ExitCode, Output);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_gate) _output.AppendLine(line);
+    }
 }

@@ -24,7 +24,8 @@ public sealed class PipelineRunner
     private readonly string _runId;
     private readonly IReadOnlyDictionary<string, string> _parameters;
     private readonly Dictionary<string, SemaphoreSlim> _computeSlots;
-    private readonly ConcurrentDictionary<string, Lazy<DatasetFiles>> _datasets = new();
+    /// <summary>Each dataset is listed and hashed once per run, however many steps read it.</summary>
+    private readonly ConcurrentDictionary<string, Lazy<ResolvedInput>> _datasets = new();
     private readonly Dictionary<string, Task<StepState>> _states = new();
 
     private sealed record StepState(StepResult Result, IReadOnlyDictionary<string, OutputRecord> Outputs)
@@ -84,7 +85,11 @@ public sealed class PipelineRunner
 
     private PipelineResult Execute()
     {
-        if (!_options.DryRun) _history.StartPipelineRun(_runId, Pipeline.ExperimentName, Pipeline.ProjectFile, _parameters);
+        if (!_options.DryRun)
+        {
+            foreach (var interrupted in _history.MarkInterruptedRuns()) RemoveLeftovers(interrupted);
+            _history.StartPipelineRun(_runId, Pipeline.ExperimentName, Pipeline.ProjectFile, _parameters);
+        }
         var order = _graph.TopologicalOrder();
         // Tasks are created in dependency order, so each one can await the tasks of the steps it needs.
         foreach (var node in order) _states[node.Name] = Task.Run(() => RunStepAsync(node));
@@ -126,10 +131,16 @@ public sealed class PipelineRunner
             inputs.ToDictionary(i => i.Key, i => i.Value.Files),
             HashPathFiles(step));
 
-        var (reuse, why, differences) = Decide(node, fingerprint);
         if (_options.DryRun)
-            return Finish(new StepResult(node.Name, reuse is null ? StepOutcome.WouldRun : StepOutcome.WouldReuse, why, ReusedFrom: reuse?.Id, AllDifferences: differences), reuse?.Outputs);
+        {
+            var (planned, plannedWhy, plannedDifferences) = Decide(node, fingerprint, restore: false);
+            return Finish(new StepResult(node.Name, planned is null ? StepOutcome.WouldRun : StepOutcome.WouldReuse, plannedWhy,
+                ReusedFrom: planned?.Id, AllDifferences: plannedDifferences), planned?.Outputs);
+        }
 
+        // Held until the result is recorded: a concurrent build reaching the same step waits, then reuses it.
+        using var held = await FingerprintLock.AcquireAsync(_workspace.Root, fingerprint.Value, _options.Cancellation);
+        var (reuse, why, differences) = Decide(node, fingerprint, restore: true);
         if (reuse is not null)
         {
             _history.RecordStepRun(NewRecord(stepRunId, node, RunStatus.Succeeded, false, why) with
@@ -137,7 +148,7 @@ public sealed class PipelineRunner
                 ReusedFrom = reuse.Id, Fingerprint = fingerprint.Value, Snapshot = snapshot.Id, Outputs = reuse.Outputs,
                 LogPath = reuse.LogPath, Started = DateTimeOffset.UtcNow, Ended = DateTimeOffset.UtcNow,
             }, fingerprint.Fields);
-            return Finish(new StepResult(node.Name, StepOutcome.Reused, why, stepRunId, reuse.Id, LogPath: reuse.LogPath, AllDifferences: differences), reuse.Outputs);
+            return Finish(new StepResult(node.Name, StepOutcome.Reused, why, stepRunId, reuse.Id, LogPath: reuse.LogPath), reuse.Outputs);
         }
 
         var slots = _computeSlots[step.Compute];
@@ -153,36 +164,55 @@ public sealed class PipelineRunner
         }
     }
 
-    /// <summary>Reuse an earlier result, or say in words why the step must run.</summary>
-    private (StepRunRecord? Reuse, string Why, IReadOnlyList<string> Differences) Decide(StepNode node, StepFingerprint fingerprint)
+    /// <summary>
+    /// Reuse an earlier result (restoring damaged outputs from the content store when <paramref name="restore"/>),
+    /// or say in words why the step must run, with every differing fingerprint field.
+    /// </summary>
+    private (StepRunRecord? Reuse, string Why, IReadOnlyList<string> Differences) Decide(StepNode node, StepFingerprint fingerprint, bool restore)
     {
-        var previous = _history.LatestStepRun(Pipeline.ExperimentName, node.Name);
-        var earlierFields = previous?.Fingerprint is { } fp ? _history.FingerprintFields(fp) : null;
-        IReadOnlyList<string> differences = earlierFields is null ? [] : fingerprint.Differences(earlierFields, node.Step.ScriptName?.Replace('\\', '/'));
+        if (_options.Rebuild) return (null, "Rebuild requested", Differences(node, fingerprint, out _));
+        if (_options.ForceSteps.Contains(node.Name)) return (null, "forced by ForceSteps", Differences(node, fingerprint, out _));
+        if (!node.Step.AllowReuse) return (null, "AllowReuse=false", Differences(node, fingerprint, out _));
 
-        if (_options.Rebuild) return (null, "Rebuild requested", differences);
-        if (_options.ForceSteps.Contains(node.Name)) return (null, "forced by ForceSteps", differences);
-        if (!node.Step.AllowReuse) return (null, "AllowReuse=false", differences);
-
-        var cached = _history.FindReusable(fingerprint.Value);
-        if (cached is not null)
+        if (_history.FindReusable(fingerprint.Value) is { } cached)
         {
-            if (OutputsIntact(cached)) return (cached, $"reused from run {cached.PipelineRunId}", differences);
-            return (null, $"outputs of run {cached.PipelineRunId} were deleted or modified", differences);
+            var damaged = cached.Outputs.Where(o => !OutputIntact(o.Value)).ToList();
+            var reused = $"reused from run {cached.PipelineRunId}";
+            if (damaged.Count == 0) return (cached, reused, []);
+            var names = string.Join(", ", damaged.Select(o => $"'{o.Key}'"));
+            var restorable = damaged.All(o => restore
+                ? Store(o.Value.Datastore).TryRestore(o.Value.Files, OutputFolder(o.Value))
+                : Store(o.Value.Datastore).CanRestore(o.Value.Files));
+            if (restorable) return (cached, $"{reused} (output {names} restored from the store)", []);
+            return (null, $"output {names} of run {cached.PipelineRunId} was deleted or modified and the store has no intact copy", Differences(node, fingerprint, out _));
         }
+
+        var differences = Differences(node, fingerprint, out var previous);
         if (previous is null) return (null, "no earlier run", differences);
         if (differences.Count > 0) return (null, differences[0], differences);
         return (null, $"earlier run {previous.PipelineRunId} {previous.Status.ToLowerInvariant()}", differences);
     }
 
-    private bool OutputsIntact(StepRunRecord run) => run.Outputs.All(o =>
+    /// <summary>What differs from the step's most recent run in this experiment (only computed when the step will run).</summary>
+    private IReadOnlyList<string> Differences(StepNode node, StepFingerprint fingerprint, out StepRunRecord? previous)
     {
-        var folder = Path.Combine(DatastoreRoot(o.Value.Datastore), o.Value.Path);
+        previous = _history.LatestStepRun(Pipeline.ExperimentName, node.Name);
+        var earlierFields = previous?.Fingerprint is { } fp ? _history.FingerprintFields(fp) : null;
+        return earlierFields is null ? [] : fingerprint.Differences(earlierFields, node.Step.ScriptName?.Replace('\\', '/'));
+    }
+
+    private bool OutputIntact(OutputRecord output)
+    {
+        var folder = OutputFolder(output);
         if (!Directory.Exists(folder)) return false;
         var present = DatasetFiles.Resolve(folder, ".").RelativePaths;
-        return present.Count == o.Value.Files.Count
-            && present.All(f => o.Value.Files.TryGetValue(f, out var hash) && _hashes.Hash(Path.Combine(folder, f)) == hash);
-    });
+        return present.Count == output.Files.Count
+            && present.All(f => output.Files.TryGetValue(f, out var hash) && _hashes.Hash(Path.Combine(folder, f)) == hash);
+    }
+
+    private string OutputFolder(OutputRecord output) => Path.Combine(DatastoreRoot(output.Datastore), output.Path);
+
+    private ContentStore Store(string? datastore) => new(DatastoreRoot(datastore), _hashes);
 
     private sealed record ResolvedInput(string Path, IReadOnlyDictionary<string, string> Files, DatasetFiles? Selection);
 
@@ -197,11 +227,14 @@ public sealed class PipelineRunner
                 inputs[name] = new ResolvedInput(Path.Combine(DatastoreRoot(output.Datastore), output.Path), output.Files, null);
                 continue;
             }
-            var dataset = Pipeline.Datasets.First(d => d.Name == name);
-            var root = dataset.Datastore is null ? Pipeline.ProjectDirectory : DatastoreRoot(dataset.Datastore);
-            var files = _datasets.GetOrAdd(name, _ => new Lazy<DatasetFiles>(() => DatasetFiles.Resolve(root, dataset.Path))).Value;
-            inputs[name] = new ResolvedInput(files.BaseDirectory,
-                files.RelativePaths.ToDictionary(f => f, f => _hashes.Hash(Path.Combine(files.BaseDirectory, f))), files);
+            inputs[name] = _datasets.GetOrAdd(name, _ => new Lazy<ResolvedInput>(() =>
+            {
+                var dataset = Pipeline.Datasets.First(d => d.Name == name);
+                var root = dataset.Datastore is null ? Pipeline.ProjectDirectory : DatastoreRoot(dataset.Datastore);
+                var files = DatasetFiles.Resolve(root, dataset.Path);
+                return new ResolvedInput(files.BaseDirectory,
+                    files.RelativePaths.ToDictionary(f => f, f => _hashes.Hash(Path.Combine(files.BaseDirectory, f))), files);
+            })).Value;
         }
         return inputs;
     }
@@ -322,6 +355,8 @@ public sealed class PipelineRunner
         else Directory.Move(staged, destination);
 
         var files = DatasetFiles.Resolve(destination, ".").RelativePaths.ToDictionary(f => f, f => _hashes.Hash(Path.Combine(destination, f)));
+        var store = Store(output.Datastore);
+        foreach (var (file, hash) in files) store.Put(Path.Combine(destination, file), hash);
         return new OutputRecord(output.Datastore ?? Datastore.DefaultName, relative, ContentHash.OfFields(files), files);
     }
 
@@ -352,6 +387,16 @@ public sealed class PipelineRunner
         }
         Directory.CreateDirectory(folder);
         return folder;
+    }
+
+    /// <summary>What a killed build left: half-written outputs in staging and step working folders. Nothing of it was ever visible.</summary>
+    private void RemoveLeftovers(string runId)
+    {
+        var roots = Pipeline.Datastores.Select(d => DatastoreRoot(d.Name)).Append(_workspace.DefaultDatastoreRoot)
+            .Select(root => Path.Combine(root, ".staging")).Append(Path.Combine(_options.IntermediateDirectory, "work"));
+        foreach (var root in roots.Where(Directory.Exists))
+            foreach (var folder in Directory.EnumerateDirectories(root, runId + "-*"))
+                Directory.Delete(folder, recursive: true);
     }
 
     /// <summary>Removes a step run's staging folders (one per datastore it writes to), with whatever is left in them.</summary>

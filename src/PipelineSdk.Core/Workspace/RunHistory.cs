@@ -34,6 +34,7 @@ public static class RunStatus
     public const string Succeeded = "Succeeded";
     public const string Failed = "Failed";
     public const string Skipped = "Skipped";
+    public const string Interrupted = "Interrupted";
 }
 
 /// <summary>
@@ -61,7 +62,8 @@ public sealed class RunHistory : IDisposable
         CREATE TABLE IF NOT EXISTS experiments (name TEXT PRIMARY KEY, created TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS pipeline_runs (
             id TEXT PRIMARY KEY, experiment TEXT NOT NULL REFERENCES experiments(name), project TEXT NOT NULL,
-            status TEXT NOT NULL, started TEXT NOT NULL, ended TEXT, parameters TEXT NOT NULL, summary TEXT);
+            status TEXT NOT NULL, started TEXT NOT NULL, ended TEXT, parameters TEXT NOT NULL, summary TEXT,
+            host_pid INTEGER NOT NULL, host_started TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS step_runs (
             id TEXT PRIMARY KEY, pipeline_run TEXT NOT NULL REFERENCES pipeline_runs(id), step TEXT NOT NULL,
             status TEXT NOT NULL, ran INTEGER NOT NULL, reason TEXT NOT NULL, reused_from TEXT, fingerprint TEXT,
@@ -80,9 +82,55 @@ public sealed class RunHistory : IDisposable
         {
             using var tx = _db.BeginTransaction();
             Execute("INSERT OR IGNORE INTO experiments (name, created) VALUES ($e, $t)", ("$e", experiment), ("$t", Now()));
-            Execute("INSERT INTO pipeline_runs (id, experiment, project, status, started, parameters) VALUES ($id, $e, $p, $s, $t, $params)",
-                ("$id", id), ("$e", experiment), ("$p", project), ("$s", RunStatus.Running), ("$t", Now()), ("$params", JsonSerializer.Serialize(parameters)));
+            Execute("""
+                INSERT INTO pipeline_runs (id, experiment, project, status, started, parameters, host_pid, host_started)
+                VALUES ($id, $e, $p, $s, $t, $params, $pid, $pidStarted)
+                """,
+                ("$id", id), ("$e", experiment), ("$p", project), ("$s", RunStatus.Running), ("$t", Now()), ("$params", JsonSerializer.Serialize(parameters)),
+                ("$pid", Environment.ProcessId), ("$pidStarted", HostStarted(Environment.ProcessId)));
             tx.Commit();
+        }
+    }
+
+    /// <summary>
+    /// Marks as Interrupted every Running pipeline run whose build process is gone (killed, crashed),
+    /// identified by its pid and that process's start time, so a reused pid is not mistaken for it.
+    /// </summary>
+    public IReadOnlyList<string> MarkInterruptedRuns()
+    {
+        lock (_lock)
+        {
+            var running = new List<(string Id, int Pid, string Started)>();
+            using (var cmd = Command("SELECT id, host_pid, host_started FROM pipeline_runs WHERE status = $s", ("$s", RunStatus.Running)))
+            using (var reader = cmd.ExecuteReader())
+                while (reader.Read()) running.Add((reader.GetString(0), reader.GetInt32(1), reader.GetString(2)));
+            var gone = running.Where(r => HostStarted(r.Pid) != r.Started).Select(r => r.Id).ToList();
+            foreach (var id in gone)
+                Execute("UPDATE pipeline_runs SET status = $s, ended = $t, summary = $sum WHERE id = $id AND status = 'Running'",
+                    ("$s", RunStatus.Interrupted), ("$t", Now()), ("$sum", "the build process ended before the run finished"), ("$id", id));
+            return gone;
+        }
+    }
+
+    /// <summary>
+    /// When process <paramref name="pid"/> started, as a stable token ("gone" if it does not exist). On Linux
+    /// the start tick from /proc (Process.StartTime is derived from a boot time that jitters between calls).
+    /// </summary>
+    private static string HostStarted(int pid)
+    {
+        try
+        {
+            if (OperatingSystem.IsLinux())
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+            }
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.StartTime.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            return "gone";
         }
     }
 
