@@ -181,7 +181,8 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
     {
         var globals = BuildEngine is IBuildEngine6 engine ? engine.GetGlobalProperties() : new Dictionary<string, string>();
         var byName = new Dictionary<string, string>(globals, StringComparer.OrdinalIgnoreCase);
-        return names.Where(byName.ContainsKey).ToDictionary(n => n, n => byName[n]);
+        // Distinct: a parameter declared twice is reported by validation (PS0002), not thrown here.
+        return names.Distinct().Where(byName.ContainsKey).ToDictionary(n => n, n => byName[n]);
     }
 
     private void Report(IEnumerable<Diagnostic> diagnostics)

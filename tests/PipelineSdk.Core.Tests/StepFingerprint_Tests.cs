@@ -28,8 +28,9 @@ public sealed class StepFingerprint_Tests
         Dictionary<string, string>? source = null,
         Dictionary<string, string>? parameters = null,
         Dictionary<string, IReadOnlyDictionary<string, string>>? inputs = null,
-        Dictionary<string, string>? hashPaths = null) =>
-        StepFingerprint.Compute(step ?? Prepare, source ?? Source(), parameters ?? Params(), inputs ?? Inputs(), hashPaths ?? HashPaths());
+        Dictionary<string, string>? hashPaths = null,
+        string[]? outputs = null) =>
+        StepFingerprint.Compute(step ?? Prepare, source ?? Source(), parameters ?? Params(), inputs ?? Inputs(), hashPaths ?? HashPaths(), outputs ?? ["clean"]);
 
     private static readonly StepFingerprint Baseline = Compute();
 
@@ -134,11 +135,20 @@ public sealed class StepFingerprint_Tests
     }
 
     [Fact]
+    public void OutputNamesChangeTheFingerprintAndAreExplained()
+    {
+        var more = Compute(outputs: ["clean", "stats"]);
+
+        Assert.NotEqual(Baseline.Value, more.Value);
+        Assert.Equal(["output 'stats' added"], more.Differences(Baseline.Fields, "prepare.py"));
+    }
+
+    [Fact]
     public void CommandChangesTheFingerprint()
     {
         var step = new Step { Name = "c", Kind = StepKind.Command, Command = "sh -c 'echo 1'" };
-        var a = StepFingerprint.Compute(step, new Dictionary<string, string>(), Params(), Inputs(), HashPaths());
-        var b = StepFingerprint.Compute(step with { Command = "sh -c 'echo 2'" }, new Dictionary<string, string>(), Params(), Inputs(), HashPaths());
+        var a = StepFingerprint.Compute(step, new Dictionary<string, string>(), Params(), Inputs(), HashPaths(), ["clean"]);
+        var b = StepFingerprint.Compute(step with { Command = "sh -c 'echo 2'" }, new Dictionary<string, string>(), Params(), Inputs(), HashPaths(), ["clean"]);
 
         Assert.NotEqual(a.Value, b.Value);
     }
@@ -155,8 +165,8 @@ public sealed class StepFingerprint_Tests
     public void CommandWhitespaceDoesNotChangeTheFingerprint()
     {
         var step = new Step { Name = "c", Kind = StepKind.Command, Command = "sh -c 'echo 1'" };
-        var a = StepFingerprint.Compute(step, Source(), Params(), Inputs(), HashPaths());
-        var b = StepFingerprint.Compute(step with { Command = "  sh   -c\t'echo 1' " }, Source(), Params(), Inputs(), HashPaths());
+        var a = StepFingerprint.Compute(step, Source(), Params(), Inputs(), HashPaths(), ["clean"]);
+        var b = StepFingerprint.Compute(step with { Command = "  sh   -c\t'echo 1' " }, Source(), Params(), Inputs(), HashPaths(), ["clean"]);
 
         Assert.Equal(a.Value, b.Value);
     }
@@ -183,8 +193,8 @@ public sealed class StepFingerprint_Tests
         {
             ["raw"] = new Dictionary<string, string> { ["b.csv"] = "h-b-1", ["a.csv"] = "h-a-1" },
         };
-        var a = StepFingerprint.Compute(Prepare, Source(), new() { ["x"] = "1", ["y"] = "2" }, Inputs(), HashPaths());
-        var b = StepFingerprint.Compute(Prepare, source, new() { ["y"] = "2", ["x"] = "1" }, inputs, HashPaths());
+        var a = StepFingerprint.Compute(Prepare, Source(), new Dictionary<string, string> { ["x"] = "1", ["y"] = "2" }, Inputs(), HashPaths(), ["clean"]);
+        var b = StepFingerprint.Compute(Prepare, source, new Dictionary<string, string> { ["y"] = "2", ["x"] = "1" }, inputs, HashPaths(), ["clean"]);
 
         Assert.Equal(a.Value, b.Value);
     }
@@ -203,15 +213,15 @@ public sealed class StepFingerprint_Tests
         var snapOne = SourceSnapshot.Take(one["steps/prep"], hashes);
         var snapTwo = SourceSnapshot.Take(two["steps/prep"], hashes);
 
-        var a = StepFingerprint.Compute(Prepare with { SourceDirectory = one["steps/prep"] }, snapOne.Files, Params(), Inputs(), HashPaths());
-        var b = StepFingerprint.Compute(Prepare with { SourceDirectory = two["steps/prep"] }, snapTwo.Files, Params(), Inputs(), HashPaths());
+        var a = StepFingerprint.Compute(Prepare with { SourceDirectory = one["steps/prep"] }, snapOne.Files, Params(), Inputs(), HashPaths(), ["clean"]);
+        var b = StepFingerprint.Compute(Prepare with { SourceDirectory = two["steps/prep"] }, snapTwo.Files, Params(), Inputs(), HashPaths(), ["clean"]);
 
         Assert.Equal(snapOne.Id, snapTwo.Id);
         Assert.Equal(a.Value, b.Value);
 
         two.WriteFile("steps/prep/lib/util.py", "X = 2\n");
         var snapChanged = SourceSnapshot.Take(two["steps/prep"], hashes);
-        var c = StepFingerprint.Compute(Prepare, snapChanged.Files, Params(), Inputs(), HashPaths());
+        var c = StepFingerprint.Compute(Prepare, snapChanged.Files, Params(), Inputs(), HashPaths(), ["clean"]);
         Assert.NotEqual(a.Value, c.Value);
     }
 

@@ -26,7 +26,7 @@ public sealed class PipelineRunner
     private readonly Dictionary<string, SemaphoreSlim> _computeSlots;
     /// <summary>Each dataset is listed and hashed once per run, however many steps read it.</summary>
     private readonly ConcurrentDictionary<string, Lazy<ResolvedInput>> _datasets = new();
-    private readonly Dictionary<string, Task<StepState>> _states = new();
+    private readonly Dictionary<string, TaskCompletionSource<StepState>> _states = new();
 
     private sealed record StepState(StepResult Result, IReadOnlyDictionary<string, OutputRecord> Outputs)
     {
@@ -90,20 +90,33 @@ public sealed class PipelineRunner
             foreach (var interrupted in _history.MarkInterruptedRuns()) RemoveLeftovers(interrupted);
             _history.StartPipelineRun(_runId, Pipeline.ExperimentName, Pipeline.ProjectFile, _parameters);
         }
-        var order = _graph.TopologicalOrder();
-        // Tasks are created in dependency order, so each one can await the tasks of the steps it needs.
-        foreach (var node in order) _states[node.Name] = Task.Run(() => RunStepAsync(node));
-        var results = Pipeline.Steps.Select(s => _states[s.Name].GetAwaiter().GetResult().Result).ToList();
-        _history.SaveFileHashes(_hashes.Changed);
-        var result = new PipelineResult(_runId, Pipeline.ExperimentName, results, []);
-        if (!_options.DryRun) _history.FinishPipelineRun(_runId, result.Succeeded ? RunStatus.Succeeded : RunStatus.Failed, result.SummaryLine);
-        return result;
+        try
+        {
+            // Every step's completion exists before any step starts, so a step can await the steps it needs.
+            foreach (var node in _graph.Nodes) _states[node.Name] = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            foreach (var node in _graph.TopologicalOrder())
+                _ = Task.Run(async () =>
+                {
+                    try { _states[node.Name].SetResult(await RunStepAsync(node)); }
+                    catch (Exception e) { _states[node.Name].SetException(e); }
+                });
+            var results = Pipeline.Steps.Select(s => _states[s.Name].Task.GetAwaiter().GetResult().Result).ToList();
+            _history.SaveFileHashes(_hashes.Changed);
+            var result = new PipelineResult(_runId, Pipeline.ExperimentName, results, []);
+            if (!_options.DryRun) _history.FinishPipelineRun(_runId, result.Succeeded ? RunStatus.Succeeded : RunStatus.Failed, result.SummaryLine);
+            return result;
+        }
+        catch (OperationCanceledException)
+        {
+            if (!_options.DryRun) _history.FinishPipelineRun(_runId, RunStatus.Cancelled, "the build was cancelled");
+            throw;
+        }
     }
 
     private async Task<StepState> RunStepAsync(StepNode node)
     {
         var dependencies = new Dictionary<string, StepState>();
-        foreach (var dep in _graph.Dependencies[node.Name]) dependencies[dep] = await _states[dep];
+        foreach (var dep in _graph.Dependencies[node.Name]) dependencies[dep] = await _states[dep].Task;
         var stepRunId = $"{_runId}-{node.Name}";
 
         StepState Finish(StepResult result, IReadOnlyDictionary<string, OutputRecord>? outputs = null)
@@ -123,13 +136,14 @@ public sealed class PipelineRunner
 
         var step = node.Step;
         var inputs = ResolveInputs(node, dependencies);
-        var snapshot = SourceSnapshot.Take(step.SourceDirectory, _hashes);
+        var snapshot = SourceSnapshot.Take(step.SourceDirectory, _hashes, [_workspace.Root, _options.IntermediateDirectory]);
         var fingerprint = StepFingerprint.Compute(
             step,
             snapshot.Files,
             node.Parameters.ToDictionary(p => p, p => _parameters[p]),
             inputs.ToDictionary(i => i.Key, i => i.Value.Files),
-            HashPathFiles(step));
+            HashPathFiles(step),
+            node.Outputs);
 
         if (_options.DryRun)
         {

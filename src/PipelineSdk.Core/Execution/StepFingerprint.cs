@@ -27,7 +27,8 @@ public sealed class StepFingerprint
         IReadOnlyDictionary<string, string> sourceFiles,
         IReadOnlyDictionary<string, string> parameters,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> inputFiles,
-        IReadOnlyDictionary<string, string> hashPathFiles)
+        IReadOnlyDictionary<string, string> hashPathFiles,
+        IEnumerable<string> outputs)
     {
         var f = new Dictionary<string, string>
         {
@@ -47,6 +48,8 @@ public sealed class StepFingerprint
             foreach (var (path, hash) in files) f[$"input:{input}:{path}"] = hash;
         }
         foreach (var (path, hash) in hashPathFiles) f[$"hashpath:{path}"] = hash;
+        // The outputs' names, not their destinations: a result that never wrote an output cannot stand in for one that must.
+        foreach (var output in outputs) f[$"output:{output}"] = "";
         return new StepFingerprint(f);
     }
 
@@ -75,6 +78,7 @@ public sealed class StepFingerprint
                 "param" => (6, what == "changed" ? $"parameter {rest} {before} → {now}" : $"parameter {rest} {what}"),
                 "input" => (7, $"input '{rest[..rest.IndexOf(':')]}' file {rest[(rest.IndexOf(':') + 1)..]} {what}"),
                 "hashpath" => (8, $"hashed path {rest} {what}"),
+                "output" => (5, $"output '{rest}' {what}"),
                 "environment" => (9, $"environment '{before}' → '{now}'"),
                 _ => (10, $"{key} {what}"),
             });

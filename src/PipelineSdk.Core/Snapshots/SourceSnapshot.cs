@@ -23,12 +23,14 @@ public sealed class SourceSnapshot
 
     public static SourceSnapshot Empty { get; } = new("", new Dictionary<string, string>());
 
-    public static SourceSnapshot Take(string? sourceDirectory, FileHashCache hashes)
+    /// <param name="excluded">Folders never part of a snapshot wherever they lie (the workspace, the build state).</param>
+    public static SourceSnapshot Take(string? sourceDirectory, FileHashCache hashes, IReadOnlyCollection<string>? excluded = null)
     {
         if (sourceDirectory is null) return Empty;
         var (rules, _) = IgnoreRules.For(sourceDirectory);
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        Walk(sourceDirectory, "", rules, hashes, files);
+        var skip = (excluded ?? []).Select(Path.TrimEndingDirectorySeparator).ToHashSet();
+        Walk(sourceDirectory, "", rules, skip, hashes, files);
         return new SourceSnapshot(sourceDirectory, files);
     }
 
@@ -44,14 +46,14 @@ public sealed class SourceSnapshot
         }
     }
 
-    private static void Walk(string directory, string prefix, IgnoreRules rules, FileHashCache hashes, SortedDictionary<string, string> files)
+    private static void Walk(string directory, string prefix, IgnoreRules rules, HashSet<string> skip, FileHashCache hashes, SortedDictionary<string, string> files)
     {
         foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos())
         {
             var relative = prefix + entry.Name;
             var isDirectory = entry is DirectoryInfo;
-            if (rules.IsIgnored(relative, isDirectory)) continue;
-            if (isDirectory) Walk(entry.FullName, relative + "/", rules, hashes, files);
+            if (rules.IsIgnored(relative, isDirectory) || (isDirectory && skip.Contains(entry.FullName))) continue;
+            if (isDirectory) Walk(entry.FullName, relative + "/", rules, skip, hashes, files);
             else files[relative] = hashes.Hash(entry.FullName);
         }
     }

@@ -65,18 +65,18 @@ public sealed class PipelineGraph
         return null;
     }
 
-    /// <summary>Steps in an order where every step follows its dependencies; ties keep declaration order.</summary>
+    /// <summary>Steps in an order where every step follows its dependencies; among steps that are ready, declaration order.</summary>
     public IReadOnlyList<StepNode> TopologicalOrder()
     {
-        var done = new HashSet<string>();
+        var waitingOn = Nodes.ToDictionary(n => n.Name, n => Dependencies[n.Name].Count);
         var order = new List<StepNode>();
-        void Visit(StepNode n)
+        while (order.Count < Nodes.Count)
         {
-            if (!done.Add(n.Name)) return;
-            foreach (var dep in Dependencies[n.Name]) Visit(this[dep]);
-            order.Add(n);
+            var next = Nodes.First(n => waitingOn[n.Name] == 0);
+            waitingOn[next.Name] = -1;
+            order.Add(next);
+            foreach (var n in Nodes.Where(n => Dependencies[n.Name].Contains(next.Name))) waitingOn[n.Name]--;
         }
-        foreach (var n in Nodes) Visit(n);
         return order;
     }
 }

@@ -35,6 +35,7 @@ public static class RunStatus
     public const string Failed = "Failed";
     public const string Skipped = "Skipped";
     public const string Interrupted = "Interrupted";
+    public const string Cancelled = "Cancelled";
 }
 
 /// <summary>
@@ -55,6 +56,7 @@ public sealed class RunHistory : IDisposable
         var history = new RunHistory(db);
         history.Execute("PRAGMA busy_timeout = 60000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
         history.Execute(Schema);
+        history.Migrate();
         return history;
     }
 
@@ -75,6 +77,19 @@ public sealed class RunHistory : IDisposable
             path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
             hash TEXT NOT NULL, hashed_at_ns INTEGER NOT NULL);
         """;
+
+    /// <summary>Brings a database written by an earlier version up to this schema (PRAGMA user_version counts versions).</summary>
+    private void Migrate()
+    {
+        using var version = Command("PRAGMA user_version");
+        if ((long)version.ExecuteScalar()! >= SchemaVersion) return;
+        using var columns = Command("SELECT count(*) FROM pragma_table_info('pipeline_runs') WHERE name = 'host_pid'");
+        if ((long)columns.ExecuteScalar()! == 0)
+            Execute("ALTER TABLE pipeline_runs ADD COLUMN host_pid INTEGER NOT NULL DEFAULT 0; ALTER TABLE pipeline_runs ADD COLUMN host_started TEXT NOT NULL DEFAULT 'gone';");
+        Execute($"PRAGMA user_version = {SchemaVersion}");
+    }
+
+    private const int SchemaVersion = 1;
 
     public void StartPipelineRun(string id, string experiment, string project, IReadOnlyDictionary<string, string> parameters)
     {
