@@ -71,22 +71,21 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
 
     public override bool Execute()
     {
-        var items = new ProjectItems(ProjectFile);
-        var pipeline = new Pipeline
+        var items = new Dictionary<string, IReadOnlyList<ProjectItem>>
         {
-            ExperimentName = ExperimentName,
-            ProjectFile = ProjectFile,
-            Steps = [.. PythonScriptSteps.Select(items.PythonScriptStep), .. CommandSteps.Select(items.CommandStep)],
-            Datasets = [.. FileDatasets.Select(items.FileDataset)],
-            Outputs = [.. StepOutputs.Select(items.StepOutput)],
-            Parameters = [.. PipelineParameters.Select(items.Parameter)],
-            ComputeTargets = [.. ComputeTargets.Select(items.ComputeTarget)],
-            Datastores = [.. Datastores.Select(items.Datastore)],
-            ParameterValues = ParameterOverrides(PipelineParameters.Select(p => p.ItemSpec)),
+            ["PythonScriptStep"] = ToItems(PythonScriptSteps),
+            ["CommandStep"] = ToItems(CommandSteps),
+            ["FileDataset"] = ToItems(FileDatasets),
+            ["StepOutput"] = ToItems(StepOutputs),
+            ["PipelineParameter"] = ToItems(PipelineParameters),
+            ["ComputeTarget"] = ToItems(ComputeTargets),
+            ["Datastore"] = ToItems(Datastores),
         };
-        if (items.Diagnostics.Count > 0)
+        var globals = BuildEngine is IBuildEngine6 engine ? engine.GetGlobalProperties() : new Dictionary<string, string>();
+        var (pipeline, itemDiagnostics) = ProjectReader.Read(ProjectFile, ExperimentName, items, globals);
+        if (itemDiagnostics.Count > 0)
         {
-            Report(items.Diagnostics);
+            Report(itemDiagnostics);
             return false;
         }
 
@@ -177,13 +176,9 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
             Log.LogMessage(MessageImportance.Low, $"{r.Step}: fingerprint fields that differ from its most recent run: {string.Join("; ", all.Take(50))}{(all.Count > 50 ? $"; and {all.Count - 50} more" : "")}");
     }
 
-    private IReadOnlyDictionary<string, string> ParameterOverrides(IEnumerable<string> names)
-    {
-        var globals = BuildEngine is IBuildEngine6 engine ? engine.GetGlobalProperties() : new Dictionary<string, string>();
-        var byName = new Dictionary<string, string>(globals, StringComparer.OrdinalIgnoreCase);
-        // Distinct: a parameter declared twice is reported by validation (PS0002), not thrown here.
-        return names.Distinct().Where(byName.ContainsKey).ToDictionary(n => n, n => byName[n]);
-    }
+    private static IReadOnlyList<ProjectItem> ToItems(ITaskItem[] items) =>
+        [.. items.Select(i => new ProjectItem(i.ItemSpec, i.CloneCustomMetadata().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string)e.Value!, StringComparer.OrdinalIgnoreCase)))];
 
     private void Report(IEnumerable<Diagnostic> diagnostics)
     {

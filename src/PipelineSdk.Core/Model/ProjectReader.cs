@@ -1,0 +1,154 @@
+using System.Xml;
+using System.Xml.Linq;
+using PipelineSdk.Core.Validation;
+
+namespace PipelineSdk.Core.Model;
+
+/// <summary>One evaluated MSBuild item as the faces hand it over: its Include and its metadata.</summary>
+public sealed record ProjectItem(string Name, IReadOnlyDictionary<string, string> Metadata)
+{
+    public string GetMetadata(string name) => Metadata.TryGetValue(name, out var value) ? value : "";
+}
+
+/// <summary>
+/// Turns a .mlproj's evaluated items into the engine's <see cref="Pipeline"/>, for every face (the MSBuild
+/// task, the CLI). Metadata values that cannot be parsed become diagnostics (not exceptions), and every
+/// declaration gets its file and line by reading the project XML, since evaluated items do not carry it.
+/// </summary>
+public sealed class ProjectReader
+{
+    public static readonly string[] ItemTypes = ["PythonScriptStep", "CommandStep", "FileDataset", "StepOutput", "PipelineParameter", "ComputeTarget", "Datastore"];
+    private readonly string _projectFile;
+    private readonly string _projectDirectory;
+    private readonly Dictionary<(string Type, string Name), Queue<SourceLocation>> _locations;
+    private readonly List<Diagnostic> _diagnostics = [];
+
+    /// <summary>Reads the pipeline from items by type (<see cref="ItemTypes"/>); <paramref name="parameterValues"/> are given at submission.</summary>
+    public static (Pipeline Pipeline, IReadOnlyList<Diagnostic> Diagnostics) Read(
+        string projectFile, string experimentName, IReadOnlyDictionary<string, IReadOnlyList<ProjectItem>> items, IReadOnlyDictionary<string, string> parameterValues)
+    {
+        var reader = new ProjectReader(projectFile);
+        IReadOnlyList<ProjectItem> Of(string type) => items.TryGetValue(type, out var list) ? list : [];
+        var parameters = Of("PipelineParameter").Select(reader.Parameter).ToList();
+        var byName = new Dictionary<string, string>(parameterValues, StringComparer.OrdinalIgnoreCase);
+        var pipeline = new Pipeline
+        {
+            ExperimentName = experimentName,
+            ProjectFile = projectFile,
+            Steps = [.. Of("PythonScriptStep").Select(reader.PythonScriptStep), .. Of("CommandStep").Select(reader.CommandStep)],
+            Datasets = [.. Of("FileDataset").Select(reader.FileDataset)],
+            Outputs = [.. Of("StepOutput").Select(reader.StepOutput)],
+            Parameters = parameters,
+            ComputeTargets = [.. Of("ComputeTarget").Select(reader.ComputeTarget)],
+            Datastores = [.. Of("Datastore").Select(reader.Datastore)],
+            // Distinct: a parameter declared twice is reported by validation (PS0002), not thrown here.
+            ParameterValues = parameters.Select(p => p.Name).Distinct().Where(byName.ContainsKey).ToDictionary(n => n, n => byName[n]),
+        };
+        return (pipeline, reader._diagnostics);
+    }
+
+    private ProjectReader(string projectFile)
+    {
+        _projectFile = projectFile;
+        _projectDirectory = Path.GetDirectoryName(projectFile)!;
+        _locations = ReadLocations(projectFile);
+    }
+
+    /// <summary>Where the item was declared; asked again for the same name, the next declaration (duplicates).</summary>
+    private SourceLocation Locate(string type, string name)
+    {
+        if (!_locations.TryGetValue((type, name), out var places)) return new SourceLocation(_projectFile);
+        return places.Count > 1 ? places.Dequeue() : places.Peek();
+    }
+
+    private Step PythonScriptStep(ProjectItem item) => Step(item, "PythonScriptStep", StepKind.PythonScript) with
+    {
+        ScriptName = Text(item, "ScriptName"),
+    };
+
+    private Step CommandStep(ProjectItem item) => Step(item, "CommandStep", StepKind.Command) with
+    {
+        Command = Text(item, "Command"),
+    };
+
+    private FileDataset FileDataset(ProjectItem item) =>
+        new(item.Name, Text(item, "Path") ?? "", Text(item, "Datastore"), Locate("FileDataset", item.Name));
+
+    private StepOutput StepOutput(ProjectItem item) =>
+        new(item.Name, Text(item, "Datastore"), Text(item, "Destination"), Locate("StepOutput", item.Name));
+
+    private PipelineParameter Parameter(ProjectItem item) =>
+        new(item.Name, item.GetMetadata("Default"), Locate("PipelineParameter", item.Name));
+
+    private ComputeTarget ComputeTarget(ProjectItem item)
+    {
+        var at = Locate("ComputeTarget", item.Name);
+        var maxNodes = Text(item, "MaxNodes") is { } text
+            ? int.TryParse(text, out var n) ? n : Invalid(at, $"ComputeTarget '{item.Name}' has MaxNodes='{text}'; set a whole number of 1 or more.", 1)
+            : Environment.ProcessorCount;
+        return new(item.Name, Text(item, "Kind") ?? "Local", maxNodes, at);
+    }
+
+    private Datastore Datastore(ProjectItem item) =>
+        new(item.Name, Text(item, "Kind") ?? "Local", Text(item, "Path") ?? item.Name, Locate("Datastore", item.Name));
+
+    private Step Step(ProjectItem item, string type, StepKind kind)
+    {
+        var at = Locate(type, item.Name);
+        var allowReuse = Text(item, "AllowReuse") is { } text
+            ? bool.TryParse(text, out var b) ? b : Invalid(at, $"{type} '{item.Name}' has AllowReuse='{text}'; use true or false.", true)
+            : true;
+        return new Step
+        {
+            Name = item.Name,
+            Kind = kind,
+            SourceDirectory = Text(item, "SourceDirectory") is { } source ? Path.GetFullPath(Path.Combine(_projectDirectory, source)) : null,
+            Arguments = item.GetMetadata("Arguments"),
+            Inputs = List(item, "Inputs"),
+            Outputs = List(item, "Outputs"),
+            Parameters = List(item, "Parameters"),
+            RunAfter = List(item, "RunAfter"),
+            HashPaths = List(item, "HashPaths"),
+            AllowReuse = allowReuse,
+            Compute = Text(item, "Compute") ?? Model.ComputeTarget.LocalName,
+            Environment = item.GetMetadata("Environment"),
+            Location = at,
+        };
+    }
+
+    private T Invalid<T>(SourceLocation at, string message, T fallback)
+    {
+        _diagnostics.Add(new Diagnostic(Codes.InvalidMetadata, message, at));
+        return fallback;
+    }
+
+    private static string? Text(ProjectItem item, string name) =>
+        item.GetMetadata(name) is { Length: > 0 } value ? value.Trim() : null;
+
+    private static IReadOnlyList<string> List(ProjectItem item, string name) =>
+        item.GetMetadata(name).Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static Dictionary<(string, string), Queue<SourceLocation>> ReadLocations(string projectFile)
+    {
+        var locations = new Dictionary<(string, string), Queue<SourceLocation>>();
+        try
+        {
+            var doc = XDocument.Load(projectFile, LoadOptions.SetLineInfo);
+            foreach (var element in doc.Descendants())
+            {
+                if (element.Attribute("Include")?.Value is not { } include) continue;
+                var info = (IXmlLineInfo)element;
+                foreach (var name in include.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    var key = (element.Name.LocalName, name);
+                    (locations.TryGetValue(key, out var places) ? places : locations[key] = new()).Enqueue(new SourceLocation(projectFile, info.LineNumber, info.LinePosition));
+                }
+            }
+        }
+        catch (Exception e) when (e is XmlException or IOException)
+        {
+            // Locations are a courtesy: errors still name the project file.
+        }
+        return locations;
+    }
+}
