@@ -176,9 +176,11 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
             Log.LogMessage(MessageImportance.Low, $"{r.Step}: fingerprint fields that differ from its most recent run: {string.Join("; ", all.Take(50))}{(all.Count > 50 ? $"; and {all.Count - 50} more" : "")}");
     }
 
-    private static IReadOnlyList<ProjectItem> ToItems(ITaskItem[] items) =>
-        [.. items.Select(i => new ProjectItem(i.ItemSpec, i.CloneCustomMetadata().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string)e.Value!, StringComparer.OrdinalIgnoreCase)))];
+    private static IReadOnlyList<ProjectItem> ToItems(ITaskItem[] items) => [.. items.Select(item =>
+    {
+        var custom = item.CloneCustomMetadata();
+        return new ProjectItem(item.ItemSpec, custom.Keys.Cast<string>().ToDictionary(k => k, k => (string)custom[k]!, StringComparer.OrdinalIgnoreCase));
+    })];
 
     private void Report(IEnumerable<Diagnostic> diagnostics)
     {
