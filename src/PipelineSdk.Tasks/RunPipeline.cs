@@ -61,6 +61,12 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
     /// <summary>The interpreter for PythonScriptSteps.</summary>
     public string PythonExecutable { get; set; } = "python3";
 
+    /// <summary>The step-side Python library folder (<c>pipelinesdk</c>), put on every step's PYTHONPATH.</summary>
+    public string StepLibraryPath { get; set; } = "";
+
+    /// <summary>Seconds between progress lines while steps run (0: none).</summary>
+    public int ProgressInterval { get; set; } = 10;
+
     /// <summary>Set by MSBuild under <c>-question</c>.</summary>
     public bool FailIfNotIncremental { get; set; }
 
@@ -95,6 +101,7 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
             DryRun = DryRun || FailIfNotIncremental,
             ForceSteps = ForceSteps.ToHashSet(StringComparer.Ordinal),
             PythonExecutable = PythonExecutable,
+            StepLibraryPath = StepLibraryPath.Length > 0 ? Path.GetFullPath(StepLibraryPath) : null,
             IntermediateDirectory = IntermediateDirectory,
             Cancellation = _cancel.Token,
         };
@@ -106,7 +113,12 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
             try { return PipelineRunner.Run(pipeline, options, events, ValidateOnly); }
             finally { events.Queue.CompleteAdding(); }
         });
-        foreach (var report in events.Queue.GetConsumingEnumerable()) report(this, pipeline);
+        var progress = new Progress(pipeline.Steps.Count, TimeSpan.FromSeconds(ProgressInterval));
+        while (!events.Queue.IsCompleted)
+        {
+            if (events.Queue.TryTake(out var report, TimeSpan.FromSeconds(1))) report(this, pipeline, progress);
+            if (progress.Due() is { } line) Log.LogMessage(MessageImportance.High, line);
+        }
 
         PipelineResult result;
         try
@@ -138,12 +150,47 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
 
     private sealed class QueuedEvents : IRunEvents
     {
-        public BlockingCollection<Action<RunPipeline, Pipeline>> Queue { get; } = new();
+        public BlockingCollection<Action<RunPipeline, Pipeline, Progress>> Queue { get; } = new();
 
-        public void StepStarted(string step, string reason) =>
-            Queue.Add((task, _) => task.Log.LogMessage(MessageImportance.High, $"{step}: running ({reason})"));
+        public void StepStarted(string step, string reason) => Queue.Add((task, _, progress) =>
+        {
+            progress.Started(step);
+            task.Log.LogMessage(MessageImportance.High, $"{step}: running ({reason})");
+        });
 
-        public void StepFinished(StepResult result) => Queue.Add((task, pipeline) => task.ReportStep(result, pipeline));
+        public void StepFinished(StepResult result) => Queue.Add((task, pipeline, progress) =>
+        {
+            progress.Finished(result.Step);
+            task.ReportStep(result, pipeline);
+        });
+
+        public void StepOutput(string step, string line) =>
+            Queue.Add((task, _, _) => task.Log.LogMessage(MessageImportance.Low, $"{step}> {line}"));
+    }
+
+    /// <summary>One line now and then while steps run: what is running (for how long), done and waiting.</summary>
+    private sealed class Progress(int total, TimeSpan interval)
+    {
+        private readonly Dictionary<string, DateTime> _running = [];
+        private int _finished;
+        private DateTime _next = DateTime.UtcNow + interval;
+
+        public void Started(string step) => _running[step] = DateTime.UtcNow;
+
+        public void Finished(string step)
+        {
+            _running.Remove(step);
+            _finished++;
+        }
+
+        public string? Due()
+        {
+            var now = DateTime.UtcNow;
+            if (interval <= TimeSpan.Zero || now < _next || _running.Count == 0) return null;
+            _next = now + interval;
+            var running = string.Join(", ", _running.OrderBy(r => r.Value).Select(r => $"{r.Key} ({(now - r.Value).TotalSeconds:0} s)"));
+            return $"PipelineSdk: {_finished} of {total} steps done; running {running}; {total - _finished - _running.Count} waiting";
+        }
     }
 
     private void ReportStep(StepResult r, Pipeline pipeline)
@@ -172,6 +219,9 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
                     $"Step '{r.Step}' failed with exit code {r.ExitCode} (it ran because: {r.Reason}). Its outputs were discarded; fix the step and build again. Log: {r.LogPath}.{tail}");
                 break;
         }
+        foreach (var problem in r.TelemetryProblems ?? [])
+            Log.LogWarning(null, Codes.TelemetryUnreadable, null, step.Location?.File ?? ProjectFile, step.Location?.Line ?? 0, step.Location?.Column ?? 0, 0, 0,
+                $"Step '{r.Step}' reported something that could not be read ({problem}); it was left out of the run history. Write one JSON object per line as the README's step protocol says.");
         if (r.AllDifferences is { Count: > 0 } all)
             Log.LogMessage(MessageImportance.Low, $"{r.Step}: fingerprint fields that differ from its most recent run: {string.Join("; ", all.Take(50))}{(all.Count > 50 ? $"; and {all.Count - 50} more" : "")}");
     }

@@ -62,9 +62,11 @@ internal sealed class RunEvents : IRunEvents
 {
     public ConcurrentQueue<(string Step, string Reason)> Started { get; } = new();
     public ConcurrentQueue<StepResult> Finished { get; } = new();
+    public ConcurrentQueue<(string Step, string Line)> Output { get; } = new();
 
     public void StepStarted(string step, string reason) => Started.Enqueue((step, reason));
     public void StepFinished(StepResult result) => Finished.Enqueue(result);
+    public void StepOutput(string step, string line) => Output.Enqueue((step, line));
 }
 
 internal static class PipelineResultExtensions

@@ -12,7 +12,8 @@ public static class LocalProcess
     private const int TailLines = 20;
 
     public static async Task<ProcessOutcome> RunAsync(
-        IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, string logPath, CancellationToken cancel)
+        IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, string logPath,
+        Action<string> onLine, CancellationToken cancel)
     {
         var start = new ProcessStartInfo(argv[0])
         {
@@ -32,6 +33,7 @@ public static class LocalProcess
         void Write(string? line, bool isError)
         {
             if (line is null) return;
+            onLine(line);
             lock (gate)
             {
                 log.WriteLine(line);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.Json;
 using PipelineSdk.Core.Hashing;
 using PipelineSdk.Core.Model;
 using PipelineSdk.Core.Snapshots;
@@ -88,7 +89,7 @@ public sealed class PipelineRunner
         if (!_options.DryRun)
         {
             foreach (var interrupted in _history.MarkInterruptedRuns()) RemoveLeftovers(interrupted);
-            _history.StartPipelineRun(_runId, Pipeline.ExperimentName, Pipeline.ProjectFile, _parameters);
+            _history.StartPipelineRun(_runId, Pipeline.ExperimentName, Pipeline.ProjectFile, _parameters, GitState.Read(Pipeline.ProjectDirectory));
         }
         try
         {
@@ -304,6 +305,8 @@ public sealed class PipelineRunner
         else argv.AddRange(ArgumentTemplate.Expand(step.Command!, Resolve));
         argv.AddRange(ArgumentTemplate.Expand(step.Arguments, Resolve));
 
+        var metricsFile = Path.Combine(work, "metrics.jsonl");
+        var stepParameters = node.Parameters.ToDictionary(p => p, p => _parameters[p]);
         var environment = new Dictionary<string, string>
         {
             ["PIPELINE_RUN_ID"] = stepRunId,
@@ -311,19 +314,26 @@ public sealed class PipelineRunner
             ["PIPELINE_EXPERIMENT"] = Pipeline.ExperimentName,
             ["PIPELINE_STEP"] = node.Name,
             ["PIPELINE_WORKSPACE"] = _workspace.Root,
+            ["PIPELINE_WORKSPACE_NAME"] = _workspace.Name,
+            ["PIPELINE_INPUTS"] = JsonSerializer.Serialize(inputPaths),
+            ["PIPELINE_OUTPUTS"] = JsonSerializer.Serialize(staging.ToDictionary(s => s.Key, s => s.Value.Folder)),
+            ["PIPELINE_PARAMS"] = JsonSerializer.Serialize(stepParameters),
+            ["PIPELINE_METRICS_FILE"] = metricsFile,
             ["PYTHONUNBUFFERED"] = "1",
             ["PYTHONDONTWRITEBYTECODE"] = "1",
         };
+        if (_options.StepLibraryPath is { } library)
+            environment["PYTHONPATH"] = Environment.GetEnvironmentVariable("PYTHONPATH") is { Length: > 0 } existing ? $"{library}{Path.PathSeparator}{existing}" : library;
         foreach (var (name, path) in inputPaths) environment[$"PIPELINE_INPUT_{EnvName(name)}"] = path;
         foreach (var (name, (_, folder)) in staging) environment[$"PIPELINE_OUTPUT_{EnvName(name)}"] = folder;
-        foreach (var name in node.Parameters) environment[$"PIPELINE_PARAM_{EnvName(name)}"] = _parameters[name];
+        foreach (var (name, value) in stepParameters) environment[$"PIPELINE_PARAM_{EnvName(name)}"] = value;
 
         var logRelative = $"logs/{stepRunId}/std_log.txt";
         var logPath = Path.Combine(_workspace.DefaultDatastoreRoot, logRelative);
         ProcessOutcome outcome;
         try
         {
-            outcome = await LocalProcess.RunAsync(argv, cwd, environment, logPath, _options.Cancellation);
+            outcome = await LocalProcess.RunAsync(argv, cwd, environment, logPath, line => _events.StepOutput(node.Name, line), _options.Cancellation);
         }
         catch (OperationCanceledException)
         {
@@ -331,6 +341,7 @@ public sealed class PipelineRunner
             throw;
         }
 
+        var telemetry = StepTelemetry.Collect(metricsFile, cwd, _workspace.DefaultDatastoreRoot, $"artifacts/{stepRunId}");
         var record = NewRecord(stepRunId, node, RunStatus.Failed, true, why) with
         {
             Fingerprint = fingerprint.Value, Snapshot = snapshot.Id, ExitCode = outcome.ExitCode, Started = started, LogPath = logPath,
@@ -338,8 +349,8 @@ public sealed class PipelineRunner
         if (outcome.ExitCode != 0)
         {
             DeleteStaging(staging.Values.Select(s => s.Folder));
-            _history.RecordStepRun(record with { Ended = DateTimeOffset.UtcNow }, fingerprint.Fields);
-            return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, outcome.ExitCode, outcome.StderrTail, clock.Elapsed, logPath, differences), null);
+            _history.RecordStepRun(record with { Ended = DateTimeOffset.UtcNow }, fingerprint.Fields, telemetry);
+            return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, outcome.ExitCode, outcome.StderrTail, clock.Elapsed, logPath, differences, telemetry.Problems), null);
         }
 
         var outputs = new Dictionary<string, OutputRecord>();
@@ -347,8 +358,8 @@ public sealed class PipelineRunner
             outputs[name] = Commit(output, folder, stepRunId);
         DeleteStaging(staging.Values.Select(s => s.Folder));
         Directory.Delete(work, recursive: true);
-        _history.RecordStepRun(record with { Status = RunStatus.Succeeded, Ended = DateTimeOffset.UtcNow, Outputs = outputs }, fingerprint.Fields);
-        return finish(new StepResult(node.Name, StepOutcome.Ran, why, stepRunId, null, 0, outcome.StderrTail, clock.Elapsed, logPath, differences), outputs);
+        _history.RecordStepRun(record with { Status = RunStatus.Succeeded, Ended = DateTimeOffset.UtcNow, Outputs = outputs }, fingerprint.Fields, telemetry);
+        return finish(new StepResult(node.Name, StepOutcome.Ran, why, stepRunId, null, 0, outcome.StderrTail, clock.Elapsed, logPath, differences, telemetry.Problems), outputs);
     }
 
     /// <summary>Moves a finished output from staging to its destination in one rename, so no reader sees half of it.</summary>

@@ -14,7 +14,8 @@ public sealed record StepResult(
     IReadOnlyList<string>? StderrTail = null,
     TimeSpan Duration = default,
     string? LogPath = null,
-    IReadOnlyList<string>? AllDifferences = null);
+    IReadOnlyList<string>? AllDifferences = null,
+    IReadOnlyList<string>? TelemetryProblems = null);
 
 public sealed record PipelineResult(string? RunId, string Experiment, IReadOnlyList<StepResult> Steps, IReadOnlyList<Diagnostic> Diagnostics)
 {
@@ -32,6 +33,9 @@ public interface IRunEvents
 {
     void StepStarted(string step, string reason);
     void StepFinished(StepResult result);
+
+    /// <summary>A line the step wrote to stdout or stderr (it is in the step's log file too).</summary>
+    void StepOutput(string step, string line);
 }
 
 public sealed record RunOptions
@@ -43,6 +47,8 @@ public sealed record RunOptions
     /// <summary>Steps run regardless of the cache.</summary>
     public IReadOnlySet<string> ForceSteps { get; init; } = new HashSet<string>();
     public string PythonExecutable { get; init; } = "python3";
+    /// <summary>The step-side Python library's folder, put first on every step's PYTHONPATH.</summary>
+    public string? StepLibraryPath { get; init; }
     /// <summary>The project's local build state (snapshots being run, working folders); <c>obj/pipeline</c>.</summary>
     public required string IntermediateDirectory { get; init; }
     public CancellationToken Cancellation { get; init; }

@@ -27,4 +27,5 @@ public static class Codes
     public const string StepFailed = "PS0100";
     public const string StepSkipped = "PS0101";
     public const string NotUpToDate = "PS0102";
+    public const string TelemetryUnreadable = "PS0103";
 }

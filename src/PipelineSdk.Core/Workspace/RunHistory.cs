@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using PipelineSdk.Core.Execution;
 using PipelineSdk.Core.Hashing;
 
 namespace PipelineSdk.Core.Workspace;
@@ -26,7 +27,9 @@ public sealed record StepRunRecord
     public IReadOnlyDictionary<string, OutputRecord> Outputs { get; init; } = new Dictionary<string, OutputRecord>();
 }
 
-public sealed record PipelineRunRecord(string Id, string Experiment, string Project, string Status, DateTimeOffset Started, DateTimeOffset? Ended, IReadOnlyDictionary<string, string> Parameters, string? Summary);
+public sealed record PipelineRunRecord(
+    string Id, string Experiment, string Project, string Status, DateTimeOffset Started, DateTimeOffset? Ended,
+    IReadOnlyDictionary<string, string> Parameters, string? Summary, GitState? Git);
 
 public static class RunStatus
 {
@@ -65,13 +68,21 @@ public sealed class RunHistory : IDisposable
         CREATE TABLE IF NOT EXISTS pipeline_runs (
             id TEXT PRIMARY KEY, experiment TEXT NOT NULL REFERENCES experiments(name), project TEXT NOT NULL,
             status TEXT NOT NULL, started TEXT NOT NULL, ended TEXT, parameters TEXT NOT NULL, summary TEXT,
-            host_pid INTEGER NOT NULL, host_started TEXT NOT NULL);
+            host_pid INTEGER NOT NULL, host_started TEXT NOT NULL,
+            git_repository TEXT, git_branch TEXT, git_commit TEXT, git_dirty INTEGER);
         CREATE TABLE IF NOT EXISTS step_runs (
             id TEXT PRIMARY KEY, pipeline_run TEXT NOT NULL REFERENCES pipeline_runs(id), step TEXT NOT NULL,
             status TEXT NOT NULL, ran INTEGER NOT NULL, reason TEXT NOT NULL, reused_from TEXT, fingerprint TEXT,
             snapshot TEXT, compute TEXT, exit_code INTEGER, started TEXT, ended TEXT, log_path TEXT, outputs TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS step_runs_by_fingerprint ON step_runs (fingerprint, status, ran);
         CREATE INDEX IF NOT EXISTS step_runs_by_step ON step_runs (step, ended);
+        CREATE TABLE IF NOT EXISTS metrics (
+            step_run TEXT NOT NULL REFERENCES step_runs(id), name TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+            seq INTEGER NOT NULL, logged TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS metrics_by_step_run ON metrics (step_run, seq);
+        CREATE TABLE IF NOT EXISTS tags (step_run TEXT NOT NULL REFERENCES step_runs(id), name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (step_run, name));
+        CREATE TABLE IF NOT EXISTS artifacts (
+            step_run TEXT NOT NULL REFERENCES step_runs(id), name TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (step_run, name));
         CREATE TABLE IF NOT EXISTS fingerprints (fingerprint TEXT PRIMARY KEY, fields TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS file_hashes (
             path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
@@ -83,26 +94,36 @@ public sealed class RunHistory : IDisposable
     {
         using var version = Command("PRAGMA user_version");
         if ((long)version.ExecuteScalar()! >= SchemaVersion) return;
-        using var columns = Command("SELECT count(*) FROM pragma_table_info('pipeline_runs') WHERE name = 'host_pid'");
-        if ((long)columns.ExecuteScalar()! == 0)
-            Execute("ALTER TABLE pipeline_runs ADD COLUMN host_pid INTEGER NOT NULL DEFAULT 0; ALTER TABLE pipeline_runs ADD COLUMN host_started TEXT NOT NULL DEFAULT 'gone';");
+        foreach (var (column, definition) in AddedColumns)
+        {
+            using var present = Command("SELECT count(*) FROM pragma_table_info('pipeline_runs') WHERE name = $c", ("$c", column));
+            if ((long)present.ExecuteScalar()! == 0) Execute($"ALTER TABLE pipeline_runs ADD COLUMN {column} {definition}");
+        }
         Execute($"PRAGMA user_version = {SchemaVersion}");
     }
 
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
-    public void StartPipelineRun(string id, string experiment, string project, IReadOnlyDictionary<string, string> parameters)
+    /// <summary>Columns of pipeline_runs that later versions added (new tables need nothing: CREATE IF NOT EXISTS).</summary>
+    private static readonly (string Column, string Definition)[] AddedColumns =
+    [
+        ("host_pid", "INTEGER NOT NULL DEFAULT 0"), ("host_started", "TEXT NOT NULL DEFAULT 'gone'"),
+        ("git_repository", "TEXT"), ("git_branch", "TEXT"), ("git_commit", "TEXT"), ("git_dirty", "INTEGER"),
+    ];
+
+    public void StartPipelineRun(string id, string experiment, string project, IReadOnlyDictionary<string, string> parameters, GitState? git)
     {
         lock (_lock)
         {
             using var tx = _db.BeginTransaction();
             Execute("INSERT OR IGNORE INTO experiments (name, created) VALUES ($e, $t)", ("$e", experiment), ("$t", Now()));
             Execute("""
-                INSERT INTO pipeline_runs (id, experiment, project, status, started, parameters, host_pid, host_started)
-                VALUES ($id, $e, $p, $s, $t, $params, $pid, $pidStarted)
+                INSERT INTO pipeline_runs (id, experiment, project, status, started, parameters, host_pid, host_started, git_repository, git_branch, git_commit, git_dirty)
+                VALUES ($id, $e, $p, $s, $t, $params, $pid, $pidStarted, $repo, $branch, $commit, $dirty)
                 """,
                 ("$id", id), ("$e", experiment), ("$p", project), ("$s", RunStatus.Running), ("$t", Now()), ("$params", JsonSerializer.Serialize(parameters)),
-                ("$pid", Environment.ProcessId), ("$pidStarted", HostStarted(Environment.ProcessId)));
+                ("$pid", Environment.ProcessId), ("$pidStarted", HostStarted(Environment.ProcessId)),
+                ("$repo", git?.Repository), ("$branch", git?.Branch), ("$commit", git?.Commit), ("$dirty", git is null ? null : git.Dirty ? 1 : 0));
             tx.Commit();
         }
     }
@@ -155,11 +176,18 @@ public sealed class RunHistory : IDisposable
             Execute("UPDATE pipeline_runs SET status = $s, ended = $t, summary = $sum WHERE id = $id", ("$s", status), ("$t", Now()), ("$sum", summary), ("$id", id));
     }
 
-    public void RecordStepRun(StepRunRecord r, IReadOnlyDictionary<string, string>? fingerprintFields)
+    public void RecordStepRun(StepRunRecord r, IReadOnlyDictionary<string, string>? fingerprintFields, StepTelemetry? telemetry = null)
     {
         lock (_lock)
         {
             using var tx = _db.BeginTransaction();
+            foreach (var m in telemetry?.Metrics ?? [])
+                Execute("INSERT INTO metrics (step_run, name, kind, value, seq, logged) VALUES ($r, $n, $k, $v, $s, $t)",
+                    ("$r", r.Id), ("$n", m.Name), ("$k", m.Kind), ("$v", m.ValueJson), ("$s", m.Sequence), ("$t", m.Logged.ToString("O")));
+            foreach (var (name, value) in telemetry?.Tags ?? [])
+                Execute("INSERT OR REPLACE INTO tags (step_run, name, value) VALUES ($r, $n, $v)", ("$r", r.Id), ("$n", name), ("$v", value));
+            foreach (var a in telemetry?.Artifacts ?? [])
+                Execute("INSERT OR REPLACE INTO artifacts (step_run, name, path, size) VALUES ($r, $n, $p, $s)", ("$r", r.Id), ("$n", a.Name), ("$p", a.Path), ("$s", a.Size));
             if (r.Fingerprint is not null && fingerprintFields is not null)
                 Execute("INSERT OR IGNORE INTO fingerprints (fingerprint, fields) VALUES ($f, $fields)", ("$f", r.Fingerprint), ("$fields", JsonSerializer.Serialize(fingerprintFields)));
             Execute("""
@@ -191,15 +219,67 @@ public sealed class RunHistory : IDisposable
     {
         lock (_lock)
         {
-            using var cmd = Command($"SELECT id, experiment, project, status, started, ended, parameters, summary FROM pipeline_runs {where} ORDER BY started", args);
+            using var cmd = Command($"""
+                SELECT id, experiment, project, status, started, ended, parameters, summary, git_repository, git_branch, git_commit, git_dirty
+                FROM pipeline_runs {where} ORDER BY started
+                """, args);
             using var reader = cmd.ExecuteReader();
             var list = new List<PipelineRunRecord>();
             while (reader.Read())
+            {
+                string? S(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+                var git = S(10) is { } commit ? new GitState(S(8), S(9), commit, reader.GetInt64(11) == 1) : null;
                 list.Add(new PipelineRunRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                    DateTimeOffset.Parse(reader.GetString(4)), reader.IsDBNull(5) ? null : DateTimeOffset.Parse(reader.GetString(5)),
-                    JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6))!, reader.IsDBNull(7) ? null : reader.GetString(7)));
+                    DateTimeOffset.Parse(reader.GetString(4)), S(5) is { } ended ? DateTimeOffset.Parse(ended) : null,
+                    JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6))!, S(7), git));
+            }
             return list;
         }
+    }
+
+    /// <summary>What a step run logged, in logging order; for a reused step run, what the run it reused logged.</summary>
+    public IReadOnlyList<MetricRecord> Metrics(string stepRunId)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT kind, name, value, logged, seq FROM metrics WHERE step_run = $r ORDER BY seq", ("$r", Origin(stepRunId)));
+            using var reader = cmd.ExecuteReader();
+            var list = new List<MetricRecord>();
+            while (reader.Read())
+                list.Add(new MetricRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), DateTimeOffset.Parse(reader.GetString(3)), reader.GetInt32(4)));
+            return list;
+        }
+    }
+
+    public IReadOnlyDictionary<string, string> Tags(string stepRunId)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT name, value FROM tags WHERE step_run = $r ORDER BY name", ("$r", Origin(stepRunId)));
+            using var reader = cmd.ExecuteReader();
+            var tags = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            while (reader.Read()) tags[reader.GetString(0)] = reader.GetString(1);
+            return tags;
+        }
+    }
+
+    public IReadOnlyList<ArtifactRecord> Artifacts(string stepRunId)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT name, path, size FROM artifacts WHERE step_run = $r ORDER BY name", ("$r", Origin(stepRunId)));
+            using var reader = cmd.ExecuteReader();
+            var list = new List<ArtifactRecord>();
+            while (reader.Read()) list.Add(new ArtifactRecord(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+            return list;
+        }
+    }
+
+    /// <summary>The step run that really executed: a reused step run's telemetry is that of the run it reused.</summary>
+    private string Origin(string stepRunId)
+    {
+        using var cmd = Command("SELECT coalesce(reused_from, id) FROM step_runs WHERE id = $r", ("$r", stepRunId));
+        return cmd.ExecuteScalar() as string ?? stepRunId;
     }
 
     public IReadOnlyDictionary<string, string>? FingerprintFields(string fingerprint)

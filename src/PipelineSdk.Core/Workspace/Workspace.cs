@@ -33,6 +33,18 @@ public sealed class PipelineWorkspace
     public string DefaultDatastoreRoot => Path.Combine(Root, "datastore");
     public string SnapshotsRoot => Path.Combine(Root, "snapshots");
 
+    /// <summary>The workspace a project in <paramref name="directory"/> would use, if it exists yet; never creates one (for readers such as the CLI).</summary>
+    public static PipelineWorkspace? Find(string directory)
+    {
+        for (var dir = new DirectoryInfo(directory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, ConfigFileName))) return FromConfig(Path.Combine(dir.FullName, ConfigFileName));
+            if (File.Exists(Path.Combine(dir.FullName, DefaultFolderName, "runs.db")))
+                return new PipelineWorkspace(dir.Name, Path.Combine(dir.FullName, DefaultFolderName), null);
+        }
+        return null;
+    }
+
     public static PipelineWorkspace Locate(string projectDirectory)
     {
         for (var dir = new DirectoryInfo(projectDirectory); dir is not null; dir = dir.Parent)
