@@ -181,13 +181,6 @@ public sealed class RunHistory : IDisposable
         lock (_lock)
         {
             using var tx = _db.BeginTransaction();
-            foreach (var m in telemetry?.Metrics ?? [])
-                Execute("INSERT INTO metrics (step_run, name, kind, value, seq, logged) VALUES ($r, $n, $k, $v, $s, $t)",
-                    ("$r", r.Id), ("$n", m.Name), ("$k", m.Kind), ("$v", m.ValueJson), ("$s", m.Sequence), ("$t", m.Logged.ToString("O")));
-            foreach (var (name, value) in telemetry?.Tags ?? [])
-                Execute("INSERT OR REPLACE INTO tags (step_run, name, value) VALUES ($r, $n, $v)", ("$r", r.Id), ("$n", name), ("$v", value));
-            foreach (var a in telemetry?.Artifacts ?? [])
-                Execute("INSERT OR REPLACE INTO artifacts (step_run, name, path, size) VALUES ($r, $n, $p, $s)", ("$r", r.Id), ("$n", a.Name), ("$p", a.Path), ("$s", a.Size));
             if (r.Fingerprint is not null && fingerprintFields is not null)
                 Execute("INSERT OR IGNORE INTO fingerprints (fingerprint, fields) VALUES ($f, $fields)", ("$f", r.Fingerprint), ("$fields", JsonSerializer.Serialize(fingerprintFields)));
             Execute("""
@@ -197,6 +190,13 @@ public sealed class RunHistory : IDisposable
                 ("$id", r.Id), ("$p", r.PipelineRunId), ("$step", r.Step), ("$status", r.Status), ("$ran", r.Ran ? 1 : 0), ("$reason", r.Reason),
                 ("$from", r.ReusedFrom), ("$fp", r.Fingerprint), ("$snap", r.Snapshot), ("$compute", r.Compute), ("$exit", r.ExitCode),
                 ("$started", r.Started?.ToString("O")), ("$ended", r.Ended?.ToString("O")), ("$log", r.LogPath), ("$outputs", JsonSerializer.Serialize(r.Outputs)));
+            foreach (var m in telemetry?.Metrics ?? [])
+                Execute("INSERT INTO metrics (step_run, name, kind, value, seq, logged) VALUES ($r, $n, $k, $v, $s, $t)",
+                    ("$r", r.Id), ("$n", m.Name), ("$k", m.Kind), ("$v", m.ValueJson), ("$s", m.Sequence), ("$t", m.Logged.ToString("O")));
+            foreach (var (name, value) in telemetry?.Tags ?? [])
+                Execute("INSERT OR REPLACE INTO tags (step_run, name, value) VALUES ($r, $n, $v)", ("$r", r.Id), ("$n", name), ("$v", value));
+            foreach (var a in telemetry?.Artifacts ?? [])
+                Execute("INSERT OR REPLACE INTO artifacts (step_run, name, path, size) VALUES ($r, $n, $p, $s)", ("$r", r.Id), ("$n", a.Name), ("$p", a.Path), ("$s", a.Size));
             tx.Commit();
         }
     }
