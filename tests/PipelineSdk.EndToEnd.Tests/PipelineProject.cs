@@ -51,11 +51,13 @@ public sealed class PipelineProject
     public string Workspace => Path.Combine(Directory, PipelineWorkspace.DefaultFolderName);
     public string Datastore => Path.Combine(Workspace, "datastore");
 
-    /// <summary>The seed sample, copied and switched from the in-repo import to <c>Sdk="PipelineSdk"</c>.</summary>
-    public static PipelineProject FromSeedSample()
+    public static PipelineProject FromSeedSample() => FromSample("SeedPipeline");
+
+    /// <summary>A sample of samples/, copied and switched from the in-repo import to <c>Sdk="PipelineSdk"</c>.</summary>
+    public static PipelineProject FromSample(string name)
     {
-        var project = new PipelineProject("SeedPipeline");
-        var sample = Path.Combine(SdkFeed.Instance.RepositoryRoot, "samples", "SeedPipeline");
+        var project = new PipelineProject(name);
+        var sample = Path.Combine(SdkFeed.Instance.RepositoryRoot, "samples", name);
         foreach (var file in System.IO.Directory.EnumerateFiles(sample, "*", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(sample, file);

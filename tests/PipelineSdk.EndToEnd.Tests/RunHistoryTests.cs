@@ -50,6 +50,22 @@ public sealed class RunHistoryTests
     }
 
     [Fact]
+    public void ShellMetricsSampleCountsWordsAndLogsThem()
+    {
+        var project = PipelineProject.FromSample("ShellMetrics");
+
+        var build = project.Build().ShouldSucceed();
+
+        using var history = project.History();
+        var run = history.StepRuns(build.RunId).Single();
+        var metrics = history.Metrics(run.Id).ToDictionary(m => m.Name, m => m.ValueJson);
+        Assert.Equal("2", metrics["files"]);
+        Assert.Equal("48", metrics["words"]); // wc -w over the two files of data/
+        Assert.Equal("sh", history.Tags(run.Id)["language"]);
+        Assert.Equal(["outputs/summary.txt"], history.Artifacts(run.Id).Select(a => a.Name));
+    }
+
+    [Fact]
     public void UnreadableMetricsLineIsAWarningNotAFailure()
     {
         var project = new PipelineProject("badmetrics").WithProject(ShellStep)
