@@ -8,7 +8,7 @@ using static PipelineSdk.Bench.Bench;
 var quick = args.Contains("--quick");
 var keep = args.Contains("--keep");
 var workAt = Array.IndexOf(args, "--work");
-if (args.Contains("--help") || args.Any(a => a.StartsWith("--") && a is not ("--quick" or "--keep" or "--work")) || workAt == args.Length - 1)
+if (args.Contains("--help") || args.Any(a => a.StartsWith("--") && a is not ("--quick" or "--keep" or "--work")) || (workAt >= 0 && workAt == args.Length - 1))
 {
     Console.Error.WriteLine("usage: bench/run.sh [--quick] [--work DIR] [--keep]\n"
         + "  --quick     smaller sizes (256 MiB, 20k files, 10 steps) to smoke-test the bench\n"
@@ -33,6 +33,7 @@ Say($"    engine from {repository} at {Run("git", ["-C", repository, "describe",
 Say($"    medians of: engine hash {HashThroughput.EngineRuns}, xxhsum {HashThroughput.XxhsumRuns}, sha256sum {HashThroughput.Sha256Runs}; "
     + $"fingerprint first {Fingerprinting.FirstRuns}, repeated {Fingerprinting.RepeatedRuns}, git status {Fingerprinting.GitRuns}; "
     + $"no-op and empty builds {NoOpBuild.Builds} each; chain rebuilds {StepOverhead.Rebuilds}, chain no-op builds {StepOverhead.NoOpBuilds}; spawn mean of {StepOverhead.Spawns}");
+if (quick) Say("    --quick is a smoke test: the sizes are too small for the figures to be judged against the targets");
 var rows = new List<Row>();
 try
 {

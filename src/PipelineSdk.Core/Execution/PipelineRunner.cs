@@ -28,6 +28,7 @@ public sealed class PipelineRunner
     /// <summary>Each dataset is listed and hashed once per run, however many steps read it.</summary>
     private readonly ConcurrentDictionary<string, Lazy<ResolvedInput>> _datasets = new();
     private readonly Dictionary<string, TaskCompletionSource<StepState>> _states = new();
+    private readonly Lazy<string?> _stepLibrary;
 
     private sealed record StepState(StepResult Result, IReadOnlyDictionary<string, OutputRecord> Outputs)
     {
@@ -50,6 +51,9 @@ public sealed class PipelineRunner
             [ComputeTarget.LocalName] = new(Environment.ProcessorCount),
         };
         foreach (var c in pipeline.ComputeTargets) _computeSlots[c.Name] = new SemaphoreSlim(c.MaxNodes);
+        _stepLibrary = new(() => options.StepLibraryPath is { } library && Directory.Exists(Path.Combine(library, "pipelinesdk"))
+            ? SourceSnapshot.Take(Path.Combine(library, "pipelinesdk"), _hashes).Id
+            : null);
     }
 
     private Pipeline Pipeline => _graph.Pipeline;
@@ -144,7 +148,8 @@ public sealed class PipelineRunner
             node.Parameters.ToDictionary(p => p, p => _parameters[p]),
             inputs.ToDictionary(i => i.Key, i => i.Value.Files),
             HashPathFiles(step),
-            node.Outputs);
+            node.Outputs,
+            _stepLibrary.Value);
 
         if (_options.DryRun)
         {

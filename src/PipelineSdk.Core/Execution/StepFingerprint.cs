@@ -28,7 +28,8 @@ public sealed class StepFingerprint
         IReadOnlyDictionary<string, string> parameters,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> inputFiles,
         IReadOnlyDictionary<string, string> hashPathFiles,
-        IEnumerable<string> outputs)
+        IEnumerable<string> outputs,
+        string? stepLibrary = null)
     {
         var f = new Dictionary<string, string>
         {
@@ -39,6 +40,8 @@ public sealed class StepFingerprint
             ["environment"] = step.Environment,
         };
         if (step.ScriptName is not null) f["script"] = step.ScriptName.Replace('\\', '/');
+        // The run-context library a Python step imports is part of what it runs, like its environment.
+        if (step.Kind == StepKind.PythonScript && stepLibrary is not null) f["steplib"] = stepLibrary;
         if (step.Command is not null) f["command"] = string.Join('\n', ArgumentTemplate.SplitWords(step.Command));
         foreach (var (path, hash) in sourceFiles) f[$"source:{path}"] = hash;
         foreach (var (name, value) in parameters) f[$"param:{name}"] = value;
@@ -80,6 +83,7 @@ public sealed class StepFingerprint
                 "hashpath" => (8, $"hashed path {rest} {what}"),
                 "output" => (5, $"output '{rest}' {what}"),
                 "environment" => (9, $"environment '{before}' → '{now}'"),
+                "steplib" => (9, "step library (pipelinesdk) changed"),
                 _ => (10, $"{key} {what}"),
             });
         }

@@ -6,13 +6,20 @@ Usage:
 Each results DIR must hold metrics.json and model.json from the train step.
 Writes best.json (winner plus every candidate, tagged with its position in
 --results) and best_model.json (a byte-for-byte copy of the winner's model.json)
-to --output. On equal accuracy the candidate given first wins.
+to --output. On equal accuracy the candidate given first wins. Logs best_accuracy,
+the candidates table and the tag best_model to the run.
 """
 import argparse
+import importlib.util
 import json
 import os
 import shutil
 import sys
+
+# The engine puts sdk/python on PYTHONPATH; by hand, use this repository's (steps/<x>/ -> ../../../../sdk/python).
+if importlib.util.find_spec("pipelinesdk") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4, "sdk", "python"))
+from pipelinesdk import Run  # noqa: E402
 
 
 def fail(msg):
@@ -38,6 +45,7 @@ def main():
     args = p.parse_args()
     if len(args.results) < 2:
         p.error("--results needs at least two directories to compare")
+    run = Run.get_context()
 
     # Sources are recorded by index, not path, so outputs do not depend on where
     # the engine happened to place the inputs.
@@ -50,6 +58,10 @@ def main():
     # sorted() is stable, so equal accuracies keep their command-line order.
     ranking = sorted(candidates, key=lambda c: -c["accuracy"])
     best = ranking[0]
+    run.log("best_accuracy", best["accuracy"])
+    run.log_table("candidates", {"model": [c["model"] for c in candidates],
+                                 "accuracy": [c["accuracy"] for c in candidates]})
+    run.set_tags({"best_model": best["model"]})
 
     os.makedirs(args.output, exist_ok=True)
     with open(os.path.join(args.output, "best.json"), "w") as f:

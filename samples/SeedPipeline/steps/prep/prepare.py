@@ -8,15 +8,22 @@ the features with TRAIN statistics only.
 Usage:
     python3 prepare.py --raw DIR --output DIR [--test-fraction 0.25] [--seed 42]
 
-Writes train.csv, test.csv (same header as the input) and stats.json to --output.
+Writes train.csv, test.csv (same header as the input) and stats.json to --output,
+and logs rows_kept and rows_dropped to the run (printed when run by hand).
 """
 import argparse
 import csv
+import importlib.util
 import json
 import math
 import os
 import random
 import sys
+
+# The engine puts sdk/python on PYTHONPATH; by hand, use this repository's (steps/<x>/ -> ../../../../sdk/python).
+if importlib.util.find_spec("pipelinesdk") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4, "sdk", "python"))
+from pipelinesdk import Run  # noqa: E402
 
 
 def parse_args():
@@ -100,12 +107,15 @@ def write_csv(path, header, rows, means, stds):
 
 def main():
     args = parse_args()
+    run = Run.get_context()
     if not os.path.isdir(args.raw):
         fail(f"--raw {args.raw} is not a directory")
     rel_paths = find_csvs(args.raw)
     if not rel_paths:
         fail(f"no *.csv files under {args.raw}")
     header, rows, dropped = read_rows(args.raw, rel_paths)
+    run.log("rows_kept", len(rows))
+    run.log("rows_dropped", dropped)
     if header is None or len(header) < 2:
         fail("input header needs at least one feature and a label column")
     train, test = split(rows, args.test_fraction, args.seed)

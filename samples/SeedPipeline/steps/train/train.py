@@ -9,14 +9,22 @@ Usage:
                      [--learning-rate 0.1] [--epochs 200]
 
 Reads train.csv and test.csv (last column is the label) from --data and writes
-model.json (the fitted parameters) and metrics.json to --output.
+model.json (the fitted parameters) and metrics.json to --output. Logs accuracy,
+train_accuracy, a per_class row (test precision, recall, f1, support) and, for
+logreg, learning_rate and the training loss every 20 epochs (series "loss").
 """
 import argparse
 import csv
+import importlib.util
 import json
 import math
 import os
 import sys
+
+# The engine puts sdk/python on PYTHONPATH; by hand, use this repository's (steps/<x>/ -> ../../../../sdk/python).
+if importlib.util.find_spec("pipelinesdk") is None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4, "sdk", "python"))
+from pipelinesdk import Run  # noqa: E402
 
 
 def fail(msg):
@@ -41,13 +49,16 @@ def load(path):
     return header, rows
 
 
-def train_logreg(rows, classes, lr, epochs):
+LOSS_EVERY = 20  # epochs between two points of the loss series
+
+
+def train_logreg(rows, classes, lr, epochs, on_loss=None):
     n_feat, k = len(rows[0][0]), len(classes)
     index = {c: i for i, c in enumerate(classes)}
     # Zero start: the result depends only on the data and hyper-parameters.
     weights = [[0.0] * n_feat for _ in range(k)]
     bias = [0.0] * k
-    for _ in range(epochs):
+    for epoch in range(epochs):
         grad_w = [[0.0] * n_feat for _ in range(k)]
         grad_b = [0.0] * k
         for x, label in rows:
@@ -62,7 +73,19 @@ def train_logreg(rows, classes, lr, epochs):
             bias[c] -= scale * grad_b[c]
             for j in range(n_feat):
                 weights[c][j] -= scale * grad_w[c][j]
+        if on_loss and (epoch + 1) % LOSS_EVERY == 0:
+            on_loss(epoch + 1, mean_loss(weights, bias, index, rows))
     return {"weights": weights, "bias": bias}
+
+
+def mean_loss(weights, bias, index, rows):
+    """Mean cross-entropy of the current weights over rows (log-sum-exp, so no log(0))."""
+    total = 0.0
+    for x, label in rows:
+        logits = [b + dot(w, x) for w, b in zip(weights, bias)]
+        top = max(logits)
+        total += top + math.log(sum(math.exp(z - top) for z in logits)) - logits[index[label]]
+    return total / len(rows)
 
 
 def dot(a, b):
@@ -98,6 +121,21 @@ def accuracy(model_name, params, classes, rows):
     return hits / len(rows)
 
 
+def per_class_scores(model_name, params, classes, rows):
+    """Precision, recall, f1 and support of every class over rows (0.0 where undefined)."""
+    pairs = [(predict(model_name, params, classes, x), label) for x, label in rows]
+    scores = []
+    for c in classes:
+        tp = sum(p == c and y == c for p, y in pairs)
+        predicted = sum(p == c for p, _ in pairs)
+        support = sum(y == c for _, y in pairs)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores.append({"class": c, "precision": precision, "recall": recall, "f1": f1, "support": support})
+    return scores
+
+
 def rounded(value):
     # 6-decimal floats keep the files short and their bytes stable for hashing.
     if isinstance(value, float):
@@ -123,6 +161,7 @@ def main():
     args = p.parse_args()
     if args.epochs < 0 or args.learning_rate <= 0:
         p.error("--epochs must be >= 0 and --learning-rate > 0")
+    run = Run.get_context()
 
     header, train = load(os.path.join(args.data, "train.csv"))
     test_header, test = load(os.path.join(args.data, "test.csv"))
@@ -130,8 +169,12 @@ def main():
         fail("train.csv and test.csv have different headers")
     classes = sorted({label for _, label in train})
 
-    params = (train_logreg(train, classes, args.learning_rate, args.epochs)
-              if args.model == "logreg" else train_centroid(train, classes))
+    if args.model == "logreg":
+        run.log("learning_rate", args.learning_rate)
+        params = train_logreg(train, classes, args.learning_rate, args.epochs,
+                              on_loss=lambda epoch, loss: run.log("loss", loss))
+    else:
+        params = train_centroid(train, classes)
     metrics = {
         "model": args.model,
         "accuracy": accuracy(args.model, params, classes, test),
@@ -139,6 +182,10 @@ def main():
     }
     if args.model == "logreg":
         metrics.update(learning_rate=args.learning_rate, epochs=args.epochs)
+    run.log("accuracy", metrics["accuracy"])
+    run.log("train_accuracy", metrics["train_accuracy"])
+    for scores in per_class_scores(args.model, params, classes, test):
+        run.log_row("per_class", **scores)
 
     os.makedirs(args.output, exist_ok=True)
     write_json(os.path.join(args.output, "model.json"),
