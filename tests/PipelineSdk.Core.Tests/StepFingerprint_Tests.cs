@@ -30,9 +30,15 @@ public sealed class StepFingerprint_Tests
         Dictionary<string, IReadOnlyDictionary<string, string>>? inputs = null,
         Dictionary<string, string>? hashPaths = null,
         string[]? outputs = null) =>
-        StepFingerprint.Compute(step ?? Prepare, source ?? Source(), parameters ?? Params(), inputs ?? Inputs(), hashPaths ?? HashPaths(), outputs ?? ["clean"]);
+        Fp(step ?? Prepare, source ?? Source(), parameters ?? Params(), inputs ?? Inputs(), hashPaths ?? HashPaths(), outputs ?? ["clean"]);
 
     private static readonly StepFingerprint Baseline = Compute();
+
+    /// <summary>The engine's entry point with plain dictionaries for the file groups.</summary>
+    private static StepFingerprint Fp(
+        Step step, IReadOnlyDictionary<string, string> source, IReadOnlyDictionary<string, string> parameters,
+        Dictionary<string, IReadOnlyDictionary<string, string>> inputs, IReadOnlyDictionary<string, string> hashPaths, string[] outputs) =>
+        StepFingerprint.Compute(step, FileGroup.Of(source), parameters, inputs.ToDictionary(i => i.Key, i => FileGroup.Of(i.Value)), FileGroup.Of(hashPaths), outputs, null);
 
     [Fact]
     public void SameFieldsGiveTheSameFingerprint()
@@ -140,15 +146,15 @@ public sealed class StepFingerprint_Tests
         var more = Compute(outputs: ["clean", "stats"]);
 
         Assert.NotEqual(Baseline.Value, more.Value);
-        Assert.Equal(["output 'stats' added"], more.Differences(Baseline.Fields, "prepare.py"));
+        Assert.Equal(["output 'stats' added"], more.Explain(Baseline, "prepare.py"));
     }
 
     [Fact]
     public void CommandChangesTheFingerprint()
     {
         var step = new Step { Name = "c", Kind = StepKind.Command, Command = "sh -c 'echo 1'" };
-        var a = StepFingerprint.Compute(step, new Dictionary<string, string>(), Params(), Inputs(), HashPaths(), ["clean"]);
-        var b = StepFingerprint.Compute(step with { Command = "sh -c 'echo 2'" }, new Dictionary<string, string>(), Params(), Inputs(), HashPaths(), ["clean"]);
+        var a = Fp(step, new Dictionary<string, string>(), Params(), Inputs(), HashPaths(), ["clean"]);
+        var b = Fp(step with { Command = "sh -c 'echo 2'" }, new Dictionary<string, string>(), Params(), Inputs(), HashPaths(), ["clean"]);
 
         Assert.NotEqual(a.Value, b.Value);
     }
@@ -165,8 +171,8 @@ public sealed class StepFingerprint_Tests
     public void CommandWhitespaceDoesNotChangeTheFingerprint()
     {
         var step = new Step { Name = "c", Kind = StepKind.Command, Command = "sh -c 'echo 1'" };
-        var a = StepFingerprint.Compute(step, Source(), Params(), Inputs(), HashPaths(), ["clean"]);
-        var b = StepFingerprint.Compute(step with { Command = "  sh   -c\t'echo 1' " }, Source(), Params(), Inputs(), HashPaths(), ["clean"]);
+        var a = Fp(step, Source(), Params(), Inputs(), HashPaths(), ["clean"]);
+        var b = Fp(step with { Command = "  sh   -c\t'echo 1' " }, Source(), Params(), Inputs(), HashPaths(), ["clean"]);
 
         Assert.Equal(a.Value, b.Value);
     }
@@ -193,8 +199,8 @@ public sealed class StepFingerprint_Tests
         {
             ["raw"] = new Dictionary<string, string> { ["b.csv"] = "h-b-1", ["a.csv"] = "h-a-1" },
         };
-        var a = StepFingerprint.Compute(Prepare, Source(), new Dictionary<string, string> { ["x"] = "1", ["y"] = "2" }, Inputs(), HashPaths(), ["clean"]);
-        var b = StepFingerprint.Compute(Prepare, source, new Dictionary<string, string> { ["y"] = "2", ["x"] = "1" }, inputs, HashPaths(), ["clean"]);
+        var a = Fp(Prepare, Source(), new Dictionary<string, string> { ["x"] = "1", ["y"] = "2" }, Inputs(), HashPaths(), ["clean"]);
+        var b = Fp(Prepare, source, new Dictionary<string, string> { ["y"] = "2", ["x"] = "1" }, inputs, HashPaths(), ["clean"]);
 
         Assert.Equal(a.Value, b.Value);
     }
@@ -213,22 +219,22 @@ public sealed class StepFingerprint_Tests
         var snapOne = SourceSnapshot.Take(one["steps/prep"], hashes);
         var snapTwo = SourceSnapshot.Take(two["steps/prep"], hashes);
 
-        var a = StepFingerprint.Compute(Prepare with { SourceDirectory = one["steps/prep"] }, snapOne.Files, Params(), Inputs(), HashPaths(), ["clean"]);
-        var b = StepFingerprint.Compute(Prepare with { SourceDirectory = two["steps/prep"] }, snapTwo.Files, Params(), Inputs(), HashPaths(), ["clean"]);
+        var a = Fp(Prepare with { SourceDirectory = one["steps/prep"] }, snapOne.Files, Params(), Inputs(), HashPaths(), ["clean"]);
+        var b = Fp(Prepare with { SourceDirectory = two["steps/prep"] }, snapTwo.Files, Params(), Inputs(), HashPaths(), ["clean"]);
 
         Assert.Equal(snapOne.Id, snapTwo.Id);
         Assert.Equal(a.Value, b.Value);
 
         two.WriteFile("steps/prep/lib/util.py", "X = 2\n");
         var snapChanged = SourceSnapshot.Take(two["steps/prep"], hashes);
-        var c = StepFingerprint.Compute(Prepare, snapChanged.Files, Params(), Inputs(), HashPaths(), ["clean"]);
+        var c = Fp(Prepare, snapChanged.Files, Params(), Inputs(), HashPaths(), ["clean"]);
         Assert.NotEqual(a.Value, c.Value);
     }
 
     [Fact]
     public void NoDifferencesFromAnIdenticalFingerprint()
     {
-        Assert.Empty(Compute().Differences(Baseline.Fields, "prepare.py"));
+        Assert.Empty(Compute().Explain(Baseline, "prepare.py"));
     }
 
     [Fact]
@@ -236,7 +242,7 @@ public sealed class StepFingerprint_Tests
     {
         var now = Compute(parameters: new() { ["learning_rate"] = "0.2" });
 
-        Assert.Equal(["parameter learning_rate 0.1 → 0.2"], now.Differences(Baseline.Fields, "prepare.py"));
+        Assert.Equal(["parameter learning_rate 0.1 → 0.2"], now.Explain(Baseline, "prepare.py"));
     }
 
     [Fact]
@@ -245,7 +251,7 @@ public sealed class StepFingerprint_Tests
         var source = Source();
         source["prepare.py"] = "h-script-2";
 
-        Assert.Equal(["script prepare.py changed"], Compute(source: source).Differences(Baseline.Fields, "prepare.py"));
+        Assert.Equal(["script prepare.py changed"], Compute(source: source).Explain(Baseline, "prepare.py"));
     }
 
     [Fact]
@@ -255,7 +261,7 @@ public sealed class StepFingerprint_Tests
         source["util.py"] = "h-util-2";
         source["new.py"] = "h-new";
 
-        Assert.Equal(["source file new.py added", "source file util.py changed"], Compute(source: source).Differences(Baseline.Fields, "prepare.py"));
+        Assert.Equal(["source file new.py added", "source file util.py changed"], Compute(source: source).Explain(Baseline, "prepare.py"));
     }
 
     [Fact]
@@ -264,7 +270,7 @@ public sealed class StepFingerprint_Tests
         var inputs = Inputs();
         inputs["raw"] = new Dictionary<string, string> { ["a.csv"] = "h-a-2", ["c.csv"] = "h-c-1" };
 
-        var differences = Compute(inputs: inputs).Differences(Baseline.Fields, "prepare.py");
+        var differences = Compute(inputs: inputs).Explain(Baseline, "prepare.py");
 
         Assert.Equal(["input 'raw' file a.csv changed", "input 'raw' file b.csv removed", "input 'raw' file c.csv added"], differences);
     }
@@ -288,7 +294,7 @@ public sealed class StepFingerprint_Tests
                 "hashed path config/settings.yaml changed",
                 "environment 'python-3.12' → 'python-3.13'",
             ],
-            now.Differences(Baseline.Fields, "prepare.py"));
+            now.Explain(Baseline, "prepare.py"));
     }
 
     [Fact]
@@ -296,17 +302,34 @@ public sealed class StepFingerprint_Tests
     {
         var now = Compute(Prepare with { ScriptName = "util.py" });
 
-        Assert.Equal(["script prepare.py → util.py"], now.Differences(Baseline.Fields, "util.py"));
-        Assert.Equal(["step kind PythonScript → Command"], Compute(Prepare with { Kind = StepKind.Command }).Differences(Baseline.Fields, "prepare.py"));
+        Assert.Equal(["script prepare.py → util.py"], now.Explain(Baseline, "util.py"));
+        Assert.Equal(["step kind PythonScript → Command"], Compute(Prepare with { Kind = StepKind.Command }).Explain(Baseline, "prepare.py"));
     }
 
     [Fact]
-    public void FieldsSurviveARoundTripThroughTheirDictionary()
+    public void FileGroupsAreOneFieldEachWithTheirFilesKeptApart()
     {
-        var copy = new StepFingerprint(new Dictionary<string, string>(Baseline.Fields));
-
-        Assert.Equal(Baseline.Value, copy.Value);
         Assert.Equal("0.1", Baseline.Fields["param:learning_rate"]);
-        Assert.Equal("h-a-1", Baseline.Fields["input:raw:a.csv"]);
+        Assert.Equal(Baseline.Groups["input:raw"].Hash, Baseline.Fields["input:raw"]);
+        Assert.Equal("h-a-1", Baseline.Groups["input:raw"].Files["a.csv"]);
+        Assert.DoesNotContain(Baseline.Fields.Keys, k => k.Contains("a.csv"));
     }
+
+    [Fact]
+    public void ChangedGroupWhoseEarlierFilesAreUnknownIsNamedAsAWhole()
+    {
+        var inputs = Inputs();
+        inputs["raw"] = new Dictionary<string, string> { ["a.csv"] = "h-a-2", ["b.csv"] = "h-b-1" };
+
+        var differences = Compute(inputs: inputs).Differences(Baseline.Fields, _ => null, "prepare.py");
+
+        Assert.Equal(["input 'raw' changed"], differences);
+    }
+}
+
+internal static class FingerprintExplanations
+{
+    /// <summary>Differences from an earlier fingerprint whose file manifests are all known, as the run history knows them.</summary>
+    public static IReadOnlyList<string> Explain(this StepFingerprint now, StepFingerprint before, string? scriptName) =>
+        now.Differences(before.Fields, hash => before.Groups.Values.FirstOrDefault(g => g.Hash == hash)?.Files, scriptName);
 }

@@ -17,10 +17,20 @@ public sealed record DatasetFiles(string BaseDirectory, bool IsWholeFolder, IRea
         {
             var full = Path.GetFullPath(Path.Combine(root, path));
             if (File.Exists(full)) return new(Path.GetDirectoryName(full)!, false, [Path.GetFileName(full)]);
-            return new(full, true, Directory.Exists(full) ? Enumerate(full, "**/*") : []);
+            return new(full, true, Directory.Exists(full) ? EnumerateAll(full) : []);
         }
         var baseDir = Path.GetFullPath(Path.Combine([root, .. parts[..firstWildcard]]));
         return new(baseDir, false, Directory.Exists(baseDir) ? Enumerate(baseDir, string.Join('/', parts[firstWildcard..])) : []);
+    }
+
+    /// <summary>Every file below a folder: a plain recursive listing, several times faster than the glob matcher on big trees.</summary>
+    private static IReadOnlyList<string> EnumerateAll(string baseDir)
+    {
+        var files = Directory.EnumerateFiles(baseDir, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(baseDir, f).Replace('\\', '/'))
+            .ToList();
+        files.Sort(StringComparer.Ordinal);
+        return files;
     }
 
     private static IReadOnlyList<string> Enumerate(string baseDir, string pattern)

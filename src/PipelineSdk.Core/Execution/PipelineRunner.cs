@@ -29,14 +29,17 @@ public sealed class PipelineRunner
     private readonly ConcurrentDictionary<string, Lazy<ResolvedInput>> _datasets = new();
     private readonly Dictionary<string, TaskCompletionSource<StepState>> _states = new();
     private readonly Lazy<string?> _stepLibrary;
+    private readonly IReadOnlyDictionary<string, DatasetFiles> _listedDatasets;
 
     private sealed record StepState(StepResult Result, IReadOnlyDictionary<string, OutputRecord> Outputs)
     {
         public bool Usable => Result.Outcome is StepOutcome.Ran or StepOutcome.Reused or StepOutcome.WouldReuse;
     }
 
-    private PipelineRunner(PipelineGraph graph, PipelineWorkspace workspace, RunHistory history, RunOptions options, IRunEvents events)
+    private PipelineRunner(
+        PipelineGraph graph, PipelineWorkspace workspace, RunHistory history, RunOptions options, IRunEvents events, IReadOnlyDictionary<string, DatasetFiles> listedDatasets)
     {
+        _listedDatasets = listedDatasets;
         _graph = graph;
         _workspace = workspace;
         _history = history;
@@ -65,12 +68,11 @@ public sealed class PipelineRunner
         PipelineResult Stopped(params Diagnostic[] more) => new(null, pipeline.ExperimentName, [], [.. diagnostics, .. more]);
         if (graph is null || validateOnly) return Stopped();
 
-        foreach (var ds in pipeline.Datasets)
-        {
-            // Declared datastores are validated above; the workspace default is checked once the workspace is known.
-            if (ds.Datastore is null && DatasetFiles.Resolve(pipeline.ProjectDirectory, ds.Path).RelativePaths.Count == 0)
-                return Stopped(new Diagnostic(Codes.EmptyDataset, $"Dataset '{ds.Name}' path '{ds.Path}' matches no files under '{pipeline.ProjectDirectory}'. Fix the path or add the data.", ds.Location ?? new(pipeline.ProjectFile)));
-        }
+        // Datasets in the project folder are listed before anything runs, so an empty one stops the build; the runner keeps the listing.
+        var projectDatasets = pipeline.Datasets.Where(ds => ds.Datastore is null)
+            .ToDictionary(ds => ds.Name, ds => DatasetFiles.Resolve(pipeline.ProjectDirectory, ds.Path));
+        if (pipeline.Datasets.FirstOrDefault(ds => projectDatasets.TryGetValue(ds.Name, out var files) && files.RelativePaths.Count == 0) is { } empty)
+            return Stopped(new Diagnostic(Codes.EmptyDataset, $"Dataset '{empty.Name}' path '{empty.Path}' matches no files under '{pipeline.ProjectDirectory}'. Fix the path or add the data.", empty.Location ?? new(pipeline.ProjectFile)));
 
         PipelineWorkspace workspace;
         try
@@ -83,7 +85,7 @@ public sealed class PipelineRunner
         }
 
         using var history = RunHistory.Open(workspace.DatabasePath);
-        var runner = new PipelineRunner(graph, workspace, history, options, events);
+        var runner = new PipelineRunner(graph, workspace, history, options, events, projectDatasets);
         var result = runner.Execute();
         return result with { Diagnostics = [.. diagnostics, .. result.Diagnostics] };
     }
@@ -144,10 +146,10 @@ public sealed class PipelineRunner
         var snapshot = SourceSnapshot.Take(step.SourceDirectory, _hashes, [_workspace.Root, _options.IntermediateDirectory]);
         var fingerprint = StepFingerprint.Compute(
             step,
-            snapshot.Files,
+            new FileGroup(snapshot.Id, snapshot.Files),
             node.Parameters.ToDictionary(p => p, p => _parameters[p]),
             inputs.ToDictionary(i => i.Key, i => i.Value.Files),
-            HashPathFiles(step),
+            FileGroup.Of(HashPathFiles(step)),
             node.Outputs,
             _stepLibrary.Value);
 
@@ -167,7 +169,7 @@ public sealed class PipelineRunner
             {
                 ReusedFrom = reuse.Id, Fingerprint = fingerprint.Value, Snapshot = snapshot.Id, Outputs = reuse.Outputs,
                 LogPath = reuse.LogPath, Started = DateTimeOffset.UtcNow, Ended = DateTimeOffset.UtcNow,
-            }, fingerprint.Fields);
+            }, fingerprint);
             return Finish(new StepResult(node.Name, StepOutcome.Reused, why, stepRunId, reuse.Id, LogPath: reuse.LogPath), reuse.Outputs);
         }
 
@@ -218,7 +220,7 @@ public sealed class PipelineRunner
     {
         previous = _history.LatestStepRun(Pipeline.ExperimentName, node.Name);
         var earlierFields = previous?.Fingerprint is { } fp ? _history.FingerprintFields(fp) : null;
-        return earlierFields is null ? [] : fingerprint.Differences(earlierFields, node.Step.ScriptName?.Replace('\\', '/'));
+        return earlierFields is null ? [] : fingerprint.Differences(earlierFields, _history.Manifest, node.Step.ScriptName?.Replace('\\', '/'));
     }
 
     private bool OutputIntact(OutputRecord output)
@@ -234,7 +236,7 @@ public sealed class PipelineRunner
 
     private ContentStore Store(string? datastore) => new(DatastoreRoot(datastore), _hashes);
 
-    private sealed record ResolvedInput(string Path, IReadOnlyDictionary<string, string> Files, DatasetFiles? Selection);
+    private sealed record ResolvedInput(string Path, FileGroup Files, DatasetFiles? Selection);
 
     private Dictionary<string, ResolvedInput> ResolveInputs(StepNode node, Dictionary<string, StepState> dependencies)
     {
@@ -244,19 +246,27 @@ public sealed class PipelineRunner
             if (_graph.ProducerOfOutput.TryGetValue(name, out var producer))
             {
                 var output = dependencies[producer].Outputs[name];
-                inputs[name] = new ResolvedInput(Path.Combine(DatastoreRoot(output.Datastore), output.Path), output.Files, null);
+                inputs[name] = new ResolvedInput(Path.Combine(DatastoreRoot(output.Datastore), output.Path), new FileGroup(output.Hash, output.Files), null);
                 continue;
             }
             inputs[name] = _datasets.GetOrAdd(name, _ => new Lazy<ResolvedInput>(() =>
             {
                 var dataset = Pipeline.Datasets.First(d => d.Name == name);
-                var root = dataset.Datastore is null ? Pipeline.ProjectDirectory : DatastoreRoot(dataset.Datastore);
-                var files = DatasetFiles.Resolve(root, dataset.Path);
-                return new ResolvedInput(files.BaseDirectory,
-                    files.RelativePaths.ToDictionary(f => f, f => _hashes.Hash(Path.Combine(files.BaseDirectory, f))), files);
+                var files = _listedDatasets.TryGetValue(name, out var listed) ? listed : DatasetFiles.Resolve(DatastoreRoot(dataset.Datastore), dataset.Path);
+                return new ResolvedInput(files.BaseDirectory, FileGroup.Of(HashAll(files.BaseDirectory, files.RelativePaths)), files);
             })).Value;
         }
         return inputs;
+    }
+
+    /// <summary>Content hashes of many files, stat-checked (and read when changed) on every core.</summary>
+    private IReadOnlyDictionary<string, string> HashAll(string root, IReadOnlyList<string> relativePaths)
+    {
+        var hashes = new string[relativePaths.Count];
+        Parallel.For(0, relativePaths.Count, i => hashes[i] = _hashes.Hash(Path.Combine(root, relativePaths[i])));
+        var files = new Dictionary<string, string>(relativePaths.Count);
+        for (var i = 0; i < hashes.Length; i++) files[relativePaths[i]] = hashes[i];
+        return files;
     }
 
     private IReadOnlyDictionary<string, string> HashPathFiles(Step step)
@@ -354,7 +364,7 @@ public sealed class PipelineRunner
         if (outcome.ExitCode != 0)
         {
             DeleteStaging(staging.Values.Select(s => s.Folder));
-            _history.RecordStepRun(record with { Ended = DateTimeOffset.UtcNow }, fingerprint.Fields, telemetry);
+            _history.RecordStepRun(record with { Ended = DateTimeOffset.UtcNow }, fingerprint, telemetry);
             return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, outcome.ExitCode, outcome.StderrTail, clock.Elapsed, logPath, differences, telemetry.Problems), null);
         }
 
@@ -363,7 +373,7 @@ public sealed class PipelineRunner
             outputs[name] = Commit(output, folder, stepRunId);
         DeleteStaging(staging.Values.Select(s => s.Folder));
         Directory.Delete(work, recursive: true);
-        _history.RecordStepRun(record with { Status = RunStatus.Succeeded, Ended = DateTimeOffset.UtcNow, Outputs = outputs }, fingerprint.Fields, telemetry);
+        _history.RecordStepRun(record with { Status = RunStatus.Succeeded, Ended = DateTimeOffset.UtcNow, Outputs = outputs }, fingerprint, telemetry);
         return finish(new StepResult(node.Name, StepOutcome.Ran, why, stepRunId, null, 0, outcome.StderrTail, clock.Elapsed, logPath, differences, telemetry.Problems), outputs);
     }
 
@@ -384,7 +394,7 @@ public sealed class PipelineRunner
         }
         else Directory.Move(staged, destination);
 
-        var files = DatasetFiles.Resolve(destination, ".").RelativePaths.ToDictionary(f => f, f => _hashes.Hash(Path.Combine(destination, f)));
+        var files = HashAll(destination, DatasetFiles.Resolve(destination, ".").RelativePaths);
         var store = Store(output.Datastore);
         foreach (var (file, hash) in files) store.Put(Path.Combine(destination, file), hash);
         return new OutputRecord(output.Datastore ?? Datastore.DefaultName, relative, ContentHash.OfFields(files), files);
@@ -407,13 +417,17 @@ public sealed class PipelineRunner
         }
     }
 
+    /// <summary>
+    /// The files a glob selected, laid out for the step as symbolic links to the originals: no copy of a
+    /// 1 GiB input per step. Steps read their inputs; one that writes into an input writes into the dataset.
+    /// </summary>
     private static string Materialize(DatasetFiles selection, string folder)
     {
         foreach (var relative in selection.RelativePaths)
         {
             var target = Path.Combine(folder, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(Path.Combine(selection.BaseDirectory, relative), target, overwrite: true);
+            File.CreateSymbolicLink(target, Path.Combine(selection.BaseDirectory, relative));
         }
         Directory.CreateDirectory(folder);
         return folder;

@@ -49,6 +49,7 @@ public sealed class RunHistory : IDisposable
 {
     private readonly SqliteConnection _db;
     private readonly Lock _lock = new();
+    private readonly HashSet<string> _storedManifests = [];
 
     private RunHistory(SqliteConnection db) => _db = db;
 
@@ -84,6 +85,7 @@ public sealed class RunHistory : IDisposable
         CREATE TABLE IF NOT EXISTS artifacts (
             step_run TEXT NOT NULL REFERENCES step_runs(id), name TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (step_run, name));
         CREATE TABLE IF NOT EXISTS fingerprints (fingerprint TEXT PRIMARY KEY, fields TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS manifests (hash TEXT PRIMARY KEY, files TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS file_hashes (
             path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
             hash TEXT NOT NULL, hashed_at_ns INTEGER NOT NULL);
@@ -176,13 +178,23 @@ public sealed class RunHistory : IDisposable
             Execute("UPDATE pipeline_runs SET status = $s, ended = $t, summary = $sum WHERE id = $id", ("$s", status), ("$t", Now()), ("$sum", summary), ("$id", id));
     }
 
-    public void RecordStepRun(StepRunRecord r, IReadOnlyDictionary<string, string>? fingerprintFields, StepTelemetry? telemetry = null)
+    public void RecordStepRun(StepRunRecord r, StepFingerprint? fingerprint, StepTelemetry? telemetry = null)
     {
         lock (_lock)
         {
             using var tx = _db.BeginTransaction();
-            if (r.Fingerprint is not null && fingerprintFields is not null)
-                Execute("INSERT OR IGNORE INTO fingerprints (fingerprint, fields) VALUES ($f, $fields)", ("$f", r.Fingerprint), ("$fields", JsonSerializer.Serialize(fingerprintFields)));
+            if (fingerprint is not null)
+            {
+                Execute("INSERT OR IGNORE INTO fingerprints (fingerprint, fields) VALUES ($f, $fields)", ("$f", fingerprint.Value), ("$fields", JsonSerializer.Serialize(fingerprint.Fields)));
+                // A manifest is stored once per content: serializing 10,000 file hashes for every reused step would dominate a no-op build.
+                foreach (var group in fingerprint.Groups.Values.Where(g => !_storedManifests.Contains(g.Hash)))
+                {
+                    using var stored = Command("SELECT count(*) FROM manifests WHERE hash = $h", ("$h", group.Hash));
+                    if ((long)stored.ExecuteScalar()! == 0)
+                        Execute("INSERT INTO manifests (hash, files) VALUES ($h, $files)", ("$h", group.Hash), ("$files", JsonSerializer.Serialize(group.Files)));
+                    _storedManifests.Add(group.Hash);
+                }
+            }
             Execute("""
                 INSERT INTO step_runs (id, pipeline_run, step, status, ran, reason, reused_from, fingerprint, snapshot, compute, exit_code, started, ended, log_path, outputs)
                 VALUES ($id, $p, $step, $status, $ran, $reason, $from, $fp, $snap, $compute, $exit, $started, $ended, $log, $outputs)
@@ -280,6 +292,16 @@ public sealed class RunHistory : IDisposable
     {
         using var cmd = Command("SELECT coalesce(reused_from, id) FROM step_runs WHERE id = $r", ("$r", stepRunId));
         return cmd.ExecuteScalar() as string ?? stepRunId;
+    }
+
+    /// <summary>The files (relative path → content hash) behind a file group's hash, if it was ever recorded.</summary>
+    public IReadOnlyDictionary<string, string>? Manifest(string hash)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT files FROM manifests WHERE hash = $h", ("$h", hash));
+            return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null;
+        }
     }
 
     public IReadOnlyDictionary<string, string>? FingerprintFields(string fingerprint)
