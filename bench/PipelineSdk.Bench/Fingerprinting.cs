@@ -84,7 +84,7 @@ public static class Fingerprinting
             openAndLoad = clock.Elapsed.TotalSeconds;
             var files = DatasetFiles.Resolve(data, ".");
             list = clock.Elapsed.TotalSeconds;
-            _ = files.RelativePaths.ToDictionary(f => f, f => cache.Hash(Path.Combine(files.BaseDirectory, f)));
+            _ = cache.HashAll(files.BaseDirectory, files.RelativePaths);
             hash = clock.Elapsed.TotalSeconds;
             history.SaveFileHashes(cache.Changed);
         }

@@ -253,20 +253,10 @@ public sealed class PipelineRunner
             {
                 var dataset = Pipeline.Datasets.First(d => d.Name == name);
                 var files = _listedDatasets.TryGetValue(name, out var listed) ? listed : DatasetFiles.Resolve(DatastoreRoot(dataset.Datastore), dataset.Path);
-                return new ResolvedInput(files.BaseDirectory, FileGroup.Of(HashAll(files.BaseDirectory, files.RelativePaths)), files);
+                return new ResolvedInput(files.BaseDirectory, FileGroup.Of(_hashes.HashAll(files.BaseDirectory, files.RelativePaths)), files);
             })).Value;
         }
         return inputs;
-    }
-
-    /// <summary>Content hashes of many files, stat-checked (and read when changed) on every core.</summary>
-    private IReadOnlyDictionary<string, string> HashAll(string root, IReadOnlyList<string> relativePaths)
-    {
-        var hashes = new string[relativePaths.Count];
-        Parallel.For(0, relativePaths.Count, i => hashes[i] = _hashes.Hash(Path.Combine(root, relativePaths[i])));
-        var files = new Dictionary<string, string>(relativePaths.Count);
-        for (var i = 0; i < hashes.Length; i++) files[relativePaths[i]] = hashes[i];
-        return files;
     }
 
     private IReadOnlyDictionary<string, string> HashPathFiles(Step step)
@@ -394,7 +384,7 @@ public sealed class PipelineRunner
         }
         else Directory.Move(staged, destination);
 
-        var files = HashAll(destination, DatasetFiles.Resolve(destination, ".").RelativePaths);
+        var files = _hashes.HashAll(destination, DatasetFiles.Resolve(destination, ".").RelativePaths);
         var store = Store(output.Datastore);
         foreach (var (file, hash) in files) store.Put(Path.Combine(destination, file), hash);
         return new OutputRecord(output.Datastore ?? Datastore.DefaultName, relative, ContentHash.OfFields(files), files);

@@ -42,5 +42,15 @@ public sealed class FileHashCache
         return hash;
     }
 
+    /// <summary>Content hashes of many files below <paramref name="root"/>, stat-checked (and read when changed) on every core.</summary>
+    public IReadOnlyDictionary<string, string> HashAll(string root, IReadOnlyList<string> relativePaths)
+    {
+        var hashes = new string[relativePaths.Count];
+        Parallel.For(0, relativePaths.Count, i => hashes[i] = Hash(Path.Combine(root, relativePaths[i])));
+        var files = new Dictionary<string, string>(relativePaths.Count);
+        for (var i = 0; i < hashes.Length; i++) files[relativePaths[i]] = hashes[i];
+        return files;
+    }
+
     private static long NowNs() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
 }

@@ -21,7 +21,8 @@ public static class DotRenderer
                 continue;
             }
             var c = DagStyle.For(node.Status);
-            text.Append($"    {Quote(node.Id)} [label={Quote($"{node.Name}\n{node.Status.Label()}")}, fillcolor=\"{c.Fill}\", color=\"{c.Stroke}\", fontcolor=\"{c.Text}\"];\n");
+            var dashed = c.Dashed ? ", style=\"rounded,filled,dashed\"" : "";
+            text.Append($"    {Quote(node.Id)} [label={Quote($"{node.Name}\n{node.Status.Label()}")}, fillcolor=\"{c.Fill}\", color=\"{c.Stroke}\", fontcolor=\"{c.Text}\"{dashed}];\n");
         }
         foreach (var edge in dag.Edges)
         {

@@ -34,7 +34,8 @@ public static class SvgRenderer
                     new XElement(Svg + "path", new XAttribute("d", "M 0 0 L 10 5 L 0 10 z"), new XAttribute("fill", EdgeColor)))),
             new XElement(Svg + "rect", new XAttribute("width", "100%"), new XAttribute("height", "100%"), new XAttribute("fill", "#ffffff")),
             new XElement(Svg + "g", new XAttribute("class", "edges"), layout.Edges.Select(Edge)),
-            new XElement(Svg + "g", new XAttribute("class", "nodes"), layout.Nodes.Select(Node)),
+            // In declaration order, so the file reads like the project.
+            new XElement(Svg + "g", new XAttribute("class", "nodes"), dag.Nodes.Select(n => layout.Nodes.First(b => b.Node.Id == n.Id)).Select(Node)),
             legend);
         return new XDocument(new XDeclaration("1.0", "utf-8", null), root);
     }
