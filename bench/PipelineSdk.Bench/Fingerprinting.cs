@@ -80,7 +80,7 @@ public static class Fingerprinting
         FileHashCache cache;
         using (var history = RunHistory.Open(database))
         {
-            cache = new FileHashCache(history.LoadFileHashes());
+            cache = history.FileHashes();
             openAndLoad = clock.Elapsed.TotalSeconds;
             var files = DatasetFiles.Resolve(data, ".");
             list = clock.Elapsed.TotalSeconds;

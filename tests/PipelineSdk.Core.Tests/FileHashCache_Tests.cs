@@ -16,6 +16,29 @@ public sealed class FileHashCache_Tests : IDisposable
     }
 
     [Fact]
+    public void WorkspaceDatabaseRemembersHashesPerFolderAcrossBuilds()
+    {
+        var data = Enumerable.Range(0, 3).Select(i => _dir.WriteFile($"data/part-{i}.csv", $"{i}\n")).Append(_dir.WriteFile("other/x.txt", "x")).ToList();
+        foreach (var f in data) File.SetLastWriteTimeUtc(f, Ago(TimeSpan.FromSeconds(10)));
+        var db = Path.Combine(_dir.Path, "runs.db");
+        using (var first = Workspace.RunHistory.Open(db))
+        {
+            var cache = first.FileHashes();
+            foreach (var f in data) cache.Hash(f);
+            first.SaveFileHashes(cache.Changed);
+        }
+        File.WriteAllText(data[1], "changed\n");
+
+        using var second = Workspace.RunHistory.Open(db);
+        var later = second.FileHashes();
+        var hashes = data.Select(later.Hash).ToList();
+
+        Assert.Equal(1, later.FilesRead);
+        Assert.Equal(ContentHash.OfString("changed\n"), hashes[1]);
+        Assert.Equal(ContentHash.OfString("x"), hashes[3]);
+    }
+
+    [Fact]
     public void HashIsTheContentHash()
     {
         var file = _dir.WriteFile("a.txt", "hello");

@@ -45,7 +45,7 @@ public sealed class PipelineRunner
         _history = history;
         _options = options;
         _events = events;
-        _hashes = new FileHashCache(history.LoadFileHashes());
+        _hashes = history.FileHashes();
         _runId = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
         var pipeline = graph.Pipeline;
         _parameters = pipeline.Parameters.ToDictionary(p => p.Name, p => pipeline.ParameterValues.GetValueOrDefault(p.Name) ?? p.DefaultValue);

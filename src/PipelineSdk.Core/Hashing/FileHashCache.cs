@@ -17,9 +17,19 @@ public sealed class FileHashCache
 
     private readonly ConcurrentDictionary<string, CachedHash> _entries;
     private readonly ConcurrentDictionary<string, CachedHash> _changed = new();
+    private readonly Func<string, IEnumerable<KeyValuePair<string, CachedHash>>>? _loadDirectory;
+    private readonly ConcurrentDictionary<string, Lazy<bool>> _loadedDirectories = new();
 
+    /// <param name="known">Entries by full path, all known up front.</param>
     public FileHashCache(IEnumerable<KeyValuePair<string, CachedHash>>? known = null) =>
         _entries = new ConcurrentDictionary<string, CachedHash>(known ?? []);
+
+    /// <param name="loadDirectory">
+    /// Entries (by full path) of the files directly in a folder, asked once per folder when a file in it
+    /// is first hashed: a build loads what it touches, not every file the workspace ever hashed.
+    /// </param>
+    public FileHashCache(Func<string, IEnumerable<KeyValuePair<string, CachedHash>>> loadDirectory)
+        : this() => _loadDirectory = loadDirectory;
 
     /// <summary>Entries hashed or re-hashed since loading, to be saved.</summary>
     public IReadOnlyDictionary<string, CachedHash> Changed => _changed;
@@ -31,6 +41,7 @@ public sealed class FileHashCache
     public string Hash(string fullPath)
     {
         var stat = FileStat.Of(fullPath);
+        if (_loadDirectory is not null) EnsureLoaded(Path.GetDirectoryName(fullPath)!);
         if (_entries.TryGetValue(fullPath, out var known) && known.Stat == stat && stat.MTimeNs < known.HashedAtNs - RacyWindowNs)
             return known.Hash;
         var hashedAt = NowNs();
@@ -41,6 +52,13 @@ public sealed class FileHashCache
         _changed[fullPath] = entry;
         return hash;
     }
+
+    private void EnsureLoaded(string directory) =>
+        _ = _loadedDirectories.GetOrAdd(directory, d => new Lazy<bool>(() =>
+        {
+            foreach (var (path, entry) in _loadDirectory!(d)) _entries.TryAdd(path, entry);
+            return true;
+        })).Value;
 
     /// <summary>Content hashes of many files below <paramref name="root"/>, stat-checked (and read when changed) on every core.</summary>
     public IReadOnlyDictionary<string, string> HashAll(string root, IReadOnlyList<string> relativePaths)

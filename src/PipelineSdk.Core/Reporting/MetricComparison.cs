@@ -43,7 +43,7 @@ public sealed class MetricComparison
     {
         var points = new List<MetricPoint>();
         foreach (var run in runIds)
-            foreach (var stepRun in history.StepRuns(run))
+            foreach (var stepRun in StepRunOrder.Chronological(history.StepRuns(run)))
                 points.AddRange(history.Metrics(stepRun.Id).Select(m => new MetricPoint(run, stepRun.Step, m)));
         return new MetricComparison(runIds, points);
     }

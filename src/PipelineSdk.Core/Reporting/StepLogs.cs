@@ -14,7 +14,7 @@ public static class StepLogs
 {
     public static IReadOnlyList<StepLog> Of(RunHistory history, string datastoreRoot, string runId)
     {
-        var logs = history.StepRuns(runId).Select(r => (Log: new StepLog(r.Step, r.LogPath, r), Started: r.Started)).ToList();
+        var logs = StepRunOrder.Chronological(history.StepRuns(runId)).Select(r => (Log: new StepLog(r.Step, r.LogPath, r), Started: r.Started)).ToList();
         var recorded = logs.Select(l => l.Log.Step).ToHashSet(StringComparer.Ordinal);
         var folder = Path.Combine(datastoreRoot, "logs");
         var prefix = runId + "-";
