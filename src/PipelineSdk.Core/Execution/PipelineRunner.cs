@@ -333,8 +333,7 @@ public sealed class PipelineRunner
         foreach (var (name, (_, folder)) in staging) environment[$"PIPELINE_OUTPUT_{EnvName(name)}"] = folder;
         foreach (var (name, value) in stepParameters) environment[$"PIPELINE_PARAM_{EnvName(name)}"] = value;
 
-        var logRelative = $"logs/{stepRunId}/std_log.txt";
-        var logPath = Path.Combine(_workspace.DefaultDatastoreRoot, logRelative);
+        var logPath = _workspace.StepLogPath(stepRunId);
         ProcessOutcome outcome;
         try
         {

@@ -150,6 +150,17 @@ public sealed class RunHistory : IDisposable
         }
     }
 
+    /// <summary>Whether a Running pipeline run's build process is still there (a killed build's run stays Running until the next build).</summary>
+    public bool IsBuildAlive(string pipelineRunId)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT host_pid, host_started FROM pipeline_runs WHERE id = $id AND status = $s", ("$id", pipelineRunId), ("$s", RunStatus.Running));
+            using var reader = cmd.ExecuteReader();
+            return reader.Read() && HostStarted(reader.GetInt32(0)) == reader.GetString(1);
+        }
+    }
+
     /// <summary>
     /// When process <paramref name="pid"/> started, as a stable token ("gone" if it does not exist). On Linux
     /// the start tick from /proc (Process.StartTime is derived from a boot time that jitters between calls).

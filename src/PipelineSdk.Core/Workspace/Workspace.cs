@@ -32,30 +32,37 @@ public sealed class PipelineWorkspace
     public string DatabasePath => Path.Combine(Root, "runs.db");
     public string DefaultDatastoreRoot => Path.Combine(Root, "datastore");
     public string SnapshotsRoot => Path.Combine(Root, "snapshots");
+    /// <summary>Each step run's std_log.txt is at <c>&lt;LogsRoot&gt;/&lt;step run id&gt;/</c>, from its first line on.</summary>
+    public string LogsRoot => Path.Combine(DefaultDatastoreRoot, "logs");
+
+    public string StepLogPath(string stepRunId) => Path.Combine(LogsRoot, stepRunId, "std_log.txt");
 
     /// <summary>The workspace a project in <paramref name="directory"/> would use, if it exists yet; never creates one (for readers such as the CLI).</summary>
     public static PipelineWorkspace? Find(string directory)
     {
         for (var dir = new DirectoryInfo(directory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, ConfigFileName))) return FromConfig(Path.Combine(dir.FullName, ConfigFileName));
+            if (File.Exists(Path.Combine(dir.FullName, ConfigFileName))) return FromConfig(Path.Combine(dir.FullName, ConfigFileName), create: false);
             if (File.Exists(Path.Combine(dir.FullName, DefaultFolderName, "runs.db")))
                 return new PipelineWorkspace(dir.Name, Path.Combine(dir.FullName, DefaultFolderName), null);
         }
         return null;
     }
 
+    /// <summary>A workspace folder itself (the one holding runs.db), wherever its workspace.json is; creates nothing.</summary>
+    public static PipelineWorkspace Open(string root) => new(Path.GetFileName(Path.TrimEndingDirectorySeparator(root)), root, null);
+
     public static PipelineWorkspace Locate(string projectDirectory)
     {
         for (var dir = new DirectoryInfo(projectDirectory); dir is not null; dir = dir.Parent)
         {
             var config = Path.Combine(dir.FullName, ConfigFileName);
-            if (File.Exists(config)) return FromConfig(config);
+            if (File.Exists(config)) return FromConfig(config, create: true);
         }
         return Create(Path.GetFileName(projectDirectory.TrimEnd('/', '\\')), Path.Combine(projectDirectory, DefaultFolderName), null);
     }
 
-    private static PipelineWorkspace FromConfig(string config)
+    private static PipelineWorkspace FromConfig(string config, bool create)
     {
         string? name, folder;
         try
@@ -69,7 +76,8 @@ public sealed class PipelineWorkspace
             throw new WorkspaceException($"{config} is not valid: {e.Message}. Write it as {{\"name\": \"my-workspace\", \"path\": \".mlworkspace\"}}.");
         }
         var dir = Path.GetDirectoryName(config)!;
-        return Create(name ?? Path.GetFileName(dir), Path.GetFullPath(Path.Combine(dir, folder ?? DefaultFolderName)), config);
+        var root = Path.GetFullPath(Path.Combine(dir, folder ?? DefaultFolderName));
+        return create ? Create(name ?? Path.GetFileName(dir), root, config) : new PipelineWorkspace(name ?? Path.GetFileName(dir), root, config);
     }
 
     private static PipelineWorkspace Create(string name, string root, string? config)

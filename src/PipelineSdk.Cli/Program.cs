@@ -1,0 +1,3 @@
+using PipelineSdk.Cli;
+
+return Mlp.Run(args);
