@@ -57,6 +57,25 @@ public sealed class StepLibraryTests
         Assert.Equal("logreg", history.Tags(steps["compare"].Id)["best_model"]);
     }
 
+    [Fact]
+    public void MlpReadsBackTheMetricsOfTwoSeedBuilds()
+    {
+        var project = PipelineProject.FromSeedSample();
+        var fast = project.Build().ShouldSucceed();
+        var slow = project.Build("-p:learning_rate=0.001").ShouldSucceed();
+
+        var mlp = Path.Combine(Repo, "artifacts", "bin", "PipelineSdk.Cli", "debug", "mlp.dll");
+        var (exit, json) = Run("dotnet", project.Directory, mlp, "metrics", fast.RunId, slow.RunId, "--json");
+
+        Assert.True(exit == 0, json);
+        using var doc = JsonDocument.Parse(json);
+        double Accuracy(string run) => doc.RootElement.GetProperty("metrics").EnumerateArray()
+            .Single(m => m.GetProperty("run").GetString() == run && m.GetProperty("step").GetString() == "train_logreg" && m.GetProperty("name").GetString() == "accuracy")
+            .GetProperty("value").GetDouble();
+        Assert.InRange(Accuracy(fast.RunId), 0.85, 1.0);
+        Assert.True(Accuracy(slow.RunId) < Accuracy(fast.RunId), "a 100x smaller learning rate should fit worse in 200 epochs");
+    }
+
     private static (int Exit, string Output) Run(string program, string directory, params string[] arguments)
     {
         var start = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
