@@ -19,22 +19,8 @@ public sealed partial class Feed
     public Feed(string root, string repositoryRoot)
     {
         Root = root;
-        var packages = Path.Combine(repositoryRoot, "artifacts", "packages");
         // bench/run.sh has just packed: the newest package is that one.
-        var package = new DirectoryInfo(packages).GetFiles("PipelineSdk.*.nupkg").OrderByDescending(f => f.LastWriteTimeUtc).FirstOrDefault()
-            ?? throw new InvalidOperationException($"no PipelineSdk.*.nupkg in {packages}: run bench/run.sh, which packs the SDK");
-        Version = Path.GetFileNameWithoutExtension(package.Name)["PipelineSdk.".Length..];
-        Directory.CreateDirectory(root);
-        File.WriteAllText(Path.Combine(root, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{packages}" />
-              </packageSources>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(root, "global.json"), $$"""{ "msbuild-sdks": { "PipelineSdk": "{{Version}}" } }""");
+        Version = Testing.LocalSdkFeed.Write(root, Path.Combine(repositoryRoot, "artifacts", "packages"));
         _environment = new()
         {
             ["NUGET_PACKAGES"] = Path.Combine(root, ".nuget-packages"),
@@ -46,7 +32,7 @@ public sealed partial class Feed
         foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>().ToList())
             if (key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || key == "DOTNET_HOST_PATH")
                 Environment.SetEnvironmentVariable(key, null);
-        Say($"    SDK package {package.FullName} (version {Version}, written {package.LastWriteTime:HH:mm:ss})");
+        Say($"    SDK package PipelineSdk {Version} from {Path.Combine(repositoryRoot, "artifacts", "packages")}");
     }
 
     public string Root { get; }

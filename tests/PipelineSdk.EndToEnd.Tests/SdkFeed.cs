@@ -14,21 +14,8 @@ public sealed class SdkFeed
     private SdkFeed()
     {
         RepositoryRoot = FindRepositoryRoot();
-        var packages = Path.Combine(RepositoryRoot, "artifacts", "packages");
-        var package = Directory.GetFiles(packages, "PipelineSdk.*.nupkg").Single();
-        Version = Path.GetFileNameWithoutExtension(package)["PipelineSdk.".Length..];
         Root = Path.Combine(Path.GetTempPath(), $"pipelinesdk-e2e-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Root);
-        File.WriteAllText(Path.Combine(Root, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{packages}" />
-              </packageSources>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(Root, "global.json"), $$"""{ "msbuild-sdks": { "PipelineSdk": "{{Version}}" } }""");
+        Version = Testing.LocalSdkFeed.Write(Root, Path.Combine(RepositoryRoot, "artifacts", "packages"));
         NuGetPackages = Path.Combine(Root, ".nuget-packages");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(Root);
     }

@@ -1,11 +1,11 @@
-namespace PipelineSdk.Cli.Tests;
+namespace PipelineSdk.Testing;
 
-/// <summary>A unique folder under the temp path, deleted with everything in it on Dispose.</summary>
+/// <summary>A unique folder under the temp path, deleted with everything in it on Dispose (shared by the test projects).</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mlp-tests-" + Guid.NewGuid().ToString("N")[..12]);
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pipelinesdk-tests-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Path);
     }
 
@@ -22,6 +22,8 @@ internal sealed class TempDirectory : IDisposable
         File.WriteAllText(full, content);
         return full;
     }
+
+    public string CreateDirectory(string relative) => Directory.CreateDirectory(this[relative]).FullName;
 
     public void Dispose()
     {
