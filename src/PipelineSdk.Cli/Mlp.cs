@@ -24,12 +24,13 @@ internal static class Mlp
     public static RootCommand Build()
     {
         var workspace = new WorkspaceOption();
-        var root = new RootCommand("mlp: the runs, logs, metrics and DAG of PipelineSdk pipelines (.mlproj), read from the workspace's run history.");
+        var root = new RootCommand("mlp: the runs, logs, metrics, datasets and DAG of PipelineSdk pipelines (.mlproj), read from the workspace's run history.");
         root.Options.Add(workspace.Option);
         root.Subcommands.Add(RunsCommand.Create(workspace));
         root.Subcommands.Add(LogsCommand.Create(workspace));
         root.Subcommands.Add(MetricsCommand.Create(workspace));
         root.Subcommands.Add(DagCommand.Create(workspace));
+        root.Subcommands.Add(DatasetsCommand.Create(workspace));
         return root;
     }
 

@@ -141,6 +141,8 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
                 $"The pipeline is not up to date: {count} step(s) would run, first '{stale.Step}' ({stale.Reason}). Build without -question to run them.");
             return false;
         }
+        foreach (var version in result.Registered)
+            Log.LogMessage(MessageImportance.High, $"PipelineSdk: registered dataset '{version.Name}' version {version.Version} from {version.Source}");
         if (options.DryRun)
             Log.LogMessage(MessageImportance.High, $"PipelineSdk: {ExperimentName} dry run: {result.Steps.Count} steps, {result.Count(StepOutcome.WouldRun)} would run, {result.Count(StepOutcome.WouldReuse)} would be reused");
         else

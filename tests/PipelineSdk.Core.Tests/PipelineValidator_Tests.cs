@@ -342,6 +342,35 @@ public sealed class PipelineValidator_Tests : IDisposable
         Assert.Equal(At(2), d.Location);
     }
 
+    [Theory]
+    [InlineData("data/*.csv", "iris:2", false, "also Path or Register")]
+    [InlineData("", "iris:2", true, "also Path or Register")]
+    [InlineData("", "iris:0", false, "Dataset='iris:0'")]
+    [InlineData("", "iris:two", false, "Dataset='iris:two'")]
+    [InlineData("", null, false, "neither Path nor Dataset")]
+    public void DatasetMustReadEitherFilesOrOneRegisteredVersion(string path, string? registered, bool register, string mentions)
+    {
+        var dataset = new FileDataset("raw", path, Location: At(2)) { Registered = registered, Register = register };
+
+        var (_, diagnostics) = PipelineValidator.Validate(Pipeline([Command("a", "{input:raw}")], datasets: [dataset]));
+
+        var d = Single(diagnostics, Codes.InvalidMetadata);
+        Assert.Contains(mentions, d.Message);
+        Assert.Equal(At(2), d.Location);
+    }
+
+    [Theory]
+    [InlineData("iris", "iris", null)]
+    [InlineData("iris:3", "iris", 3)]
+    public void RegisteredDatasetReferenceIsNameAndOptionalVersion(string registered, string name, int? version)
+    {
+        var (graph, diagnostics) = PipelineValidator.Validate(Pipeline([Command("a", "{input:raw}")], datasets: [new("raw", "") { Registered = registered }]));
+
+        Assert.NotNull(graph);
+        Assert.Empty(diagnostics);
+        Assert.Equal((name, version), graph.Pipeline.Datasets[0].RegisteredReference);
+    }
+
     [Fact]
     public void OutputWrittenByTwoStepsIsReportedWithBothSteps()
     {

@@ -118,6 +118,19 @@ public sealed class PipelineProject
     }
 
     public RunHistory History() => RunHistory.Open(Path.Combine(Workspace, "runs.db"));
+
+    /// <summary>Runs the built `mlp` tool in the project folder, as a user there would.</summary>
+    public (int Exit, string Stdout, string Stderr) Mlp(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(SdkFeed.Instance.RepositoryRoot, "artifacts", "bin", "PipelineSdk.Cli", "debug", "mlp.dll"));
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var mlp = Process.Start(start)!;
+        var stderr = mlp.StandardError.ReadToEndAsync();
+        var stdout = mlp.StandardOutput.ReadToEnd();
+        mlp.WaitForExit();
+        return (mlp.ExitCode, stdout, stderr.Result);
+    }
 }
 
 /// <summary>A `dotnet` process whose output is collected as it comes.</summary>

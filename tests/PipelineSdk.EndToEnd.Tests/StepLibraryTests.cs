@@ -64,10 +64,9 @@ public sealed class StepLibraryTests
         var fast = project.Build().ShouldSucceed();
         var slow = project.Build("-p:learning_rate=0.001").ShouldSucceed();
 
-        var mlp = Path.Combine(Repo, "artifacts", "bin", "PipelineSdk.Cli", "debug", "mlp.dll");
-        var (exit, json) = Run("dotnet", project.Directory, mlp, "metrics", fast.RunId, slow.RunId, "--json");
+        var (exit, json, errors) = project.Mlp("metrics", fast.RunId, slow.RunId, "--json");
 
-        Assert.True(exit == 0, json);
+        Assert.True(exit == 0, errors);
         using var doc = JsonDocument.Parse(json);
         double Accuracy(string run) => doc.RootElement.GetProperty("metrics").EnumerateArray()
             .Single(m => m.GetProperty("run").GetString() == run && m.GetProperty("step").GetString() == "train_logreg" && m.GetProperty("name").GetString() == "accuracy")

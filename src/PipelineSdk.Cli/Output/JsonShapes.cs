@@ -69,3 +69,12 @@ internal sealed record DagEdgeJson(string From, string To, string Kind, string? 
 /// <summary><c>mlp dag --json</c>: nodes (steps and datasets) and edges as drawn, and the order steps would run in.</summary>
 internal sealed record DagJson(
     string Project, string Experiment, string? Workspace, IReadOnlyList<DagNodeJson> Nodes, IReadOnlyList<DagEdgeJson> Edges, IReadOnlyList<string> Order);
+
+/// <summary><c>mlp datasets list --json</c>: one entry per registered dataset, about its latest version.</summary>
+internal sealed record DatasetJson(string Name, int LatestVersion, int Versions, int Files, string Hash, string Datastore, string Source, DateTimeOffset Registered);
+
+/// <summary><c>mlp datasets show --json</c>: one version and its files.</summary>
+internal sealed record DatasetVersionJson(
+    string Name, int Version, IReadOnlyList<int> Versions, string Hash, string Datastore, string Source, DateTimeOffset Registered, IReadOnlyList<DatasetFileJson> Files);
+
+internal sealed record DatasetFileJson(string Path, string Hash);

@@ -30,6 +30,8 @@ public sealed class PipelineRunner
     private readonly Dictionary<string, TaskCompletionSource<StepState>> _states = new();
     private readonly Lazy<string?> _stepLibrary;
     private readonly IReadOnlyDictionary<string, DatasetFiles> _listedDatasets;
+    private readonly IReadOnlyDictionary<string, DatasetVersionRecord> _registeredInputs;
+    private readonly ConcurrentQueue<DatasetVersionRecord> _registered = new();
 
     private sealed record StepState(StepResult Result, IReadOnlyDictionary<string, OutputRecord> Outputs)
     {
@@ -37,9 +39,11 @@ public sealed class PipelineRunner
     }
 
     private PipelineRunner(
-        PipelineGraph graph, PipelineWorkspace workspace, RunHistory history, RunOptions options, IRunEvents events, IReadOnlyDictionary<string, DatasetFiles> listedDatasets)
+        PipelineGraph graph, PipelineWorkspace workspace, RunHistory history, RunOptions options, IRunEvents events,
+        IReadOnlyDictionary<string, DatasetFiles> listedDatasets, IReadOnlyDictionary<string, DatasetVersionRecord> registeredInputs)
     {
         _listedDatasets = listedDatasets;
+        _registeredInputs = registeredInputs;
         _graph = graph;
         _workspace = workspace;
         _history = history;
@@ -85,7 +89,18 @@ public sealed class PipelineRunner
         }
 
         using var history = RunHistory.Open(workspace.DatabasePath);
-        var runner = new PipelineRunner(graph, workspace, history, options, events, projectDatasets);
+        var registeredInputs = new Dictionary<string, DatasetVersionRecord>();
+        foreach (var ds in pipeline.Datasets.Where(d => d.Registered is not null))
+        {
+            var (name, version) = ds.RegisteredReference!.Value;
+            if (history.DatasetVersion(name, version) is { } found) { registeredInputs[ds.Name] = found; continue; }
+            var known = history.DatasetVersions(name);
+            return Stopped(new Diagnostic(Codes.UnknownRegisteredDataset, known.Count == 0
+                ? $"Dataset '{ds.Name}' reads registered dataset '{name}', which workspace {workspace.Root} does not have. Register it first (Register=\"true\" on a FileDataset, or RegisterOnComplete on a StepOutput) or fix the name."
+                : $"Dataset '{ds.Name}' reads version {version} of registered dataset '{name}', which has versions {string.Join(", ", known.Select(k => k.Version))}. Name one of them, or '{name}' for the latest.",
+                ds.Location ?? new(pipeline.ProjectFile)));
+        }
+        var runner = new PipelineRunner(graph, workspace, history, options, events, projectDatasets, registeredInputs);
         var result = runner.Execute();
         return result with { Diagnostics = [.. diagnostics, .. result.Diagnostics] };
     }
@@ -99,6 +114,7 @@ public sealed class PipelineRunner
         }
         try
         {
+            if (!_options.DryRun) RegisterDatasets();
             // Every step's completion exists before any step starts, so a step can await the steps it needs.
             foreach (var node in _graph.Nodes) _states[node.Name] = new(TaskCreationOptions.RunContinuationsAsynchronously);
             foreach (var node in _graph.TopologicalOrder())
@@ -109,7 +125,7 @@ public sealed class PipelineRunner
                 });
             var results = Pipeline.Steps.Select(s => _states[s.Name].Task.GetAwaiter().GetResult().Result).ToList();
             _history.SaveFileHashes(_hashes.Changed);
-            var result = new PipelineResult(_runId, Pipeline.ExperimentName, results, []);
+            var result = new PipelineResult(_runId, Pipeline.ExperimentName, results, []) { Registered = [.. _registered] };
             if (!_options.DryRun) _history.FinishPipelineRun(_runId, result.Succeeded ? RunStatus.Succeeded : RunStatus.Failed, result.SummaryLine);
             return result;
         }
@@ -170,6 +186,7 @@ public sealed class PipelineRunner
                 ReusedFrom = reuse.Id, Fingerprint = fingerprint.Value, Snapshot = snapshot.Id, Outputs = reuse.Outputs,
                 LogPath = reuse.LogPath, Started = DateTimeOffset.UtcNow, Ended = DateTimeOffset.UtcNow,
             }, fingerprint);
+            RegisterOutputs(node, reuse.Outputs, reuse.Id);
             return Finish(new StepResult(node.Name, StepOutcome.Reused, why, stepRunId, reuse.Id, LogPath: reuse.LogPath), reuse.Outputs);
         }
 
@@ -236,7 +253,9 @@ public sealed class PipelineRunner
 
     private ContentStore Store(string? datastore) => new(DatastoreRoot(datastore), _hashes);
 
-    private sealed record ResolvedInput(string Path, FileGroup Files, DatasetFiles? Selection);
+    /// <param name="Path">Where the step finds the input, unless it must be laid out from <paramref name="Links"/>.</param>
+    /// <param name="Links">Relative path → the file to link there, for inputs that are not one folder as is (globs, registered versions).</param>
+    private sealed record ResolvedInput(string Path, FileGroup Files, IReadOnlyDictionary<string, string>? Links);
 
     private Dictionary<string, ResolvedInput> ResolveInputs(StepNode node, Dictionary<string, StepState> dependencies)
     {
@@ -249,15 +268,53 @@ public sealed class PipelineRunner
                 inputs[name] = new ResolvedInput(Path.Combine(DatastoreRoot(output.Datastore), output.Path), new FileGroup(output.Hash, output.Files), null);
                 continue;
             }
-            inputs[name] = _datasets.GetOrAdd(name, _ => new Lazy<ResolvedInput>(() =>
-            {
-                var dataset = Pipeline.Datasets.First(d => d.Name == name);
-                var files = _listedDatasets.TryGetValue(name, out var listed) ? listed : DatasetFiles.Resolve(DatastoreRoot(dataset.Datastore), dataset.Path);
-                return new ResolvedInput(files.BaseDirectory, FileGroup.Of(_hashes.HashAll(files.BaseDirectory, files.RelativePaths)), files);
-            })).Value;
+            inputs[name] = Dataset(name);
         }
         return inputs;
     }
+
+    /// <summary>FileDatasets with Register="true": a new version whenever the files' content changed, its files kept in the content store.</summary>
+    private void RegisterDatasets()
+    {
+        foreach (var dataset in Pipeline.Datasets.Where(d => d.Register))
+        {
+            var input = Dataset(dataset.Name);
+            var datastore = dataset.Datastore ?? Datastore.DefaultName;
+            var store = Store(datastore);
+            foreach (var (relative, hash) in input.Files.Files)
+                store.Put(input.Links?[relative] ?? Path.Combine(input.Path, relative), hash);
+            Register(dataset.Name, input.Files, datastore, $"{dataset.Datastore ?? "project"}:{dataset.Path}");
+        }
+    }
+
+    /// <summary>Outputs with RegisterOnComplete, once their step succeeded (ran, or reused a run that did); their files are in the content store since they were committed.</summary>
+    private void RegisterOutputs(StepNode node, IReadOnlyDictionary<string, OutputRecord> outputs, string producedBy)
+    {
+        foreach (var (name, output) in outputs)
+            if (Pipeline.Outputs.First(o => o.Name == name).RegisterAs is { } dataset)
+                Register(dataset, new FileGroup(output.Hash, output.Files), output.Datastore, $"step run {producedBy} output {name}");
+    }
+
+    private void Register(string name, FileGroup files, string datastore, string source)
+    {
+        var (version, created) = _history.RegisterDataset(name, files, datastore, source);
+        if (created) _registered.Enqueue(version);
+    }
+
+    /// <summary>A dataset's files and their hashes, listed and hashed once per run however many steps read it.</summary>
+    private ResolvedInput Dataset(string name) => _datasets.GetOrAdd(name, _ => new Lazy<ResolvedInput>(() =>
+    {
+        var dataset = Pipeline.Datasets.First(d => d.Name == name);
+        if (_registeredInputs.TryGetValue(name, out var version))
+        {
+            var manifest = _history.Manifest(version.Hash)!;
+            var store = Store(version.Datastore);
+            return new ResolvedInput("", new FileGroup(version.Hash, manifest), manifest.ToDictionary(f => f.Key, f => store.PathOf(f.Value)));
+        }
+        var files = _listedDatasets.TryGetValue(name, out var listed) ? listed : DatasetFiles.Resolve(DatastoreRoot(dataset.Datastore), dataset.Path);
+        return new ResolvedInput(files.BaseDirectory, FileGroup.Of(_hashes.HashAll(files.BaseDirectory, files.RelativePaths)),
+            files.IsWholeFolder ? null : files.RelativePaths.ToDictionary(f => f, f => Path.Combine(files.BaseDirectory, f)));
+    })).Value;
 
     private IReadOnlyDictionary<string, string> HashPathFiles(Step step)
     {
@@ -288,7 +345,7 @@ public sealed class PipelineRunner
 
         var inputPaths = new Dictionary<string, string>();
         foreach (var (name, input) in inputs)
-            inputPaths[name] = input.Selection is { IsWholeFolder: false } selection ? Materialize(selection, Path.Combine(work, "inputs", name)) : input.Path;
+            inputPaths[name] = input.Links is { } links ? Materialize(links, Path.Combine(work, "inputs", name)) : input.Path;
 
         var staging = new Dictionary<string, (StepOutput Output, string Folder)>();
         foreach (var name in node.Outputs)
@@ -363,6 +420,7 @@ public sealed class PipelineRunner
         DeleteStaging(staging.Values.Select(s => s.Folder));
         Directory.Delete(work, recursive: true);
         _history.RecordStepRun(record with { Status = RunStatus.Succeeded, Ended = DateTimeOffset.UtcNow, Outputs = outputs }, fingerprint, telemetry);
+        RegisterOutputs(node, outputs, stepRunId);
         return finish(new StepResult(node.Name, StepOutcome.Ran, why, stepRunId, null, 0, outcome.StderrTail, clock.Elapsed, logPath, differences, telemetry.Problems), outputs);
     }
 
@@ -407,16 +465,17 @@ public sealed class PipelineRunner
     }
 
     /// <summary>
-    /// The files a glob selected, laid out for the step as symbolic links to the originals: no copy of a
-    /// 1 GiB input per step. Steps read their inputs; one that writes into an input writes into the dataset.
+    /// An input that is not one folder as is (a glob's matches, a registered version in the content store), laid
+    /// out for the step as symbolic links: no copy of a 1 GiB input per step. Steps read their inputs; one that
+    /// writes into an input writes into the dataset.
     /// </summary>
-    private static string Materialize(DatasetFiles selection, string folder)
+    private static string Materialize(IReadOnlyDictionary<string, string> links, string folder)
     {
-        foreach (var relative in selection.RelativePaths)
+        foreach (var (relative, source) in links)
         {
             var target = Path.Combine(folder, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.CreateSymbolicLink(target, Path.Combine(selection.BaseDirectory, relative));
+            File.CreateSymbolicLink(target, source);
         }
         Directory.CreateDirectory(folder);
         return folder;

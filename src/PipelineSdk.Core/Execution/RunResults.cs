@@ -1,4 +1,5 @@
 using PipelineSdk.Core.Validation;
+using PipelineSdk.Core.Workspace;
 
 namespace PipelineSdk.Core.Execution;
 
@@ -19,6 +20,9 @@ public sealed record StepResult(
 
 public sealed record PipelineResult(string? RunId, string Experiment, IReadOnlyList<StepResult> Steps, IReadOnlyList<Diagnostic> Diagnostics)
 {
+    /// <summary>Dataset versions this run registered (only new ones: unchanged content keeps its version).</summary>
+    public IReadOnlyList<DatasetVersionRecord> Registered { get; init; } = [];
+
     public bool Succeeded => Diagnostics.All(d => d.IsWarning) && Steps.All(s => s.Outcome is not (StepOutcome.Failed or StepOutcome.Skipped));
 
     public int Count(StepOutcome outcome) => Steps.Count(s => s.Outcome == outcome);

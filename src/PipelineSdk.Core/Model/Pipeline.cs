@@ -35,8 +35,26 @@ public sealed record Step
     public SourceLocation? Location { get; init; }
 }
 
-/// <summary>Files selected by a glob from a datastore or, without one, from the project folder.</summary>
-public sealed record FileDataset(string Name, string Path, string? Datastore = null, SourceLocation? Location = null);
+/// <summary>
+/// Files selected by a glob from a datastore or, without one, from the project folder; or a version of a
+/// registered dataset (<see cref="Registered"/>).
+/// </summary>
+public sealed record FileDataset(string Name, string Path, string? Datastore = null, SourceLocation? Location = null)
+{
+    /// <summary>A registered dataset to read instead of <see cref="Path"/>: <c>name</c> (its latest version) or <c>name:3</c>.</summary>
+    public string? Registered { get; init; }
+
+    /// <summary>Register the files at <see cref="Path"/> as a new version of the dataset named like this item whenever their content changes.</summary>
+    public bool Register { get; init; }
+
+    /// <summary>The registered name and version (null: the latest) that <see cref="Registered"/> names, or null when it cannot be read.</summary>
+    public (string Name, int? Version)? RegisteredReference => Registered?.Split(':') switch
+    {
+        [var name] when name.Length > 0 => (name, null),
+        [var name, var v] when name.Length > 0 && int.TryParse(v, out var version) && version > 0 => (name, version),
+        _ => null,
+    };
+}
 
 /// <summary>
 /// A folder a step writes. <see cref="Destination"/> is a datastore-relative template that may use
@@ -44,6 +62,9 @@ public sealed record FileDataset(string Name, string Path, string? Datastore = n
 /// </summary>
 public sealed record StepOutput(string Name, string? Datastore = null, string? Destination = null, SourceLocation? Location = null)
 {
+    /// <summary>Register each committed version of this output as a dataset of this name (Azure ML's register_on_complete); never from a failed step.</summary>
+    public string? RegisterAs { get; init; }
+
     public const string DefaultDestination = "outputs/{run-id}/{output-name}";
 }
 

@@ -71,11 +71,24 @@ public sealed class ProjectReader
         Command = Text(item, "Command"),
     };
 
-    private FileDataset FileDataset(ProjectItem item) =>
-        new(item.Name, Text(item, "Path") ?? "", Text(item, "Datastore"), Locate("FileDataset", item.Name));
+    private FileDataset FileDataset(ProjectItem item)
+    {
+        var at = Locate("FileDataset", item.Name);
+        return new(item.Name, Text(item, "Path") ?? "", Text(item, "Datastore"), at)
+        {
+            Registered = Text(item, "Dataset"),
+            Register = Flag(item, "Register", at, $"FileDataset '{item.Name}'"),
+        };
+    }
 
     private StepOutput StepOutput(ProjectItem item) =>
-        new(item.Name, Text(item, "Datastore"), Text(item, "Destination"), Locate("StepOutput", item.Name));
+        new(item.Name, Text(item, "Datastore"), Text(item, "Destination"), Locate("StepOutput", item.Name))
+        {
+            // RegisterOnComplete="true" registers under the output's own name; any other value is the dataset name.
+            RegisterAs = Text(item, "RegisterOnComplete") is { } register
+                ? register.Equals("true", StringComparison.OrdinalIgnoreCase) ? item.Name : register.Equals("false", StringComparison.OrdinalIgnoreCase) ? null : register
+                : null,
+        };
 
     private PipelineParameter Parameter(ProjectItem item) =>
         new(item.Name, item.GetMetadata("Default"), Locate("PipelineParameter", item.Name));
@@ -95,9 +108,7 @@ public sealed class ProjectReader
     private Step Step(ProjectItem item, string type, StepKind kind)
     {
         var at = Locate(type, item.Name);
-        var allowReuse = Text(item, "AllowReuse") is { } text
-            ? bool.TryParse(text, out var b) ? b : Invalid(at, $"{type} '{item.Name}' has AllowReuse='{text}'; use true or false.", true)
-            : true;
+        var allowReuse = Flag(item, "AllowReuse", at, $"{type} '{item.Name}'", fallback: true);
         return new Step
         {
             Name = item.Name,
@@ -115,6 +126,11 @@ public sealed class ProjectReader
             Location = at,
         };
     }
+
+    private bool Flag(ProjectItem item, string metadata, SourceLocation at, string what, bool fallback = false) =>
+        Text(item, metadata) is { } text
+            ? bool.TryParse(text, out var b) ? b : Invalid(at, $"{what} has {metadata}='{text}'; use true or false.", fallback)
+            : fallback;
 
     private T Invalid<T>(SourceLocation at, string message, T fallback)
     {

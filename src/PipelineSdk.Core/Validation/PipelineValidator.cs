@@ -50,7 +50,17 @@ public static class PipelineValidator
         {
             if (ds.Datastore is { } store && !datastores.Contains(store))
                 d.Add(new(Codes.UnknownDatastore, $"Dataset '{ds.Name}' names datastore '{store}', which is not declared. Declare it with <Datastore Include=\"{store}\" .../> or remove Datastore.", At(ds.Location)));
-            if (PathEscapes(ds.Path))
+            if (ds.Registered is not null)
+            {
+                if (ds.Path.Length > 0 || ds.Register)
+                    d.Add(new(Codes.InvalidMetadata, $"Dataset '{ds.Name}' names registered dataset '{ds.Registered}' and also Path or Register. A dataset either reads a registered version (Dataset) or files (Path, optionally Register=\"true\").", At(ds.Location)));
+                else if (ds.RegisteredReference is null)
+                    d.Add(new(Codes.InvalidMetadata, $"Dataset '{ds.Name}' has Dataset='{ds.Registered}'; write a registered name, or name:version with a version of 1 or more.", At(ds.Location)));
+                continue;
+            }
+            if (ds.Path.Length == 0)
+                d.Add(new(Codes.InvalidMetadata, $"Dataset '{ds.Name}' has neither Path nor Dataset. Set Path=\"data/*.csv\" (files) or Dataset=\"name:version\" (a registered dataset).", At(ds.Location)));
+            else if (PathEscapes(ds.Path))
                 d.Add(new(Codes.PathEscapes, $"Dataset '{ds.Name}' path '{ds.Path}' leaves its root with '..' or an absolute path. Use a path inside the {(ds.Datastore is null ? "project folder" : "datastore")}.", At(ds.Location)));
         }
         foreach (var o in pipeline.Outputs)

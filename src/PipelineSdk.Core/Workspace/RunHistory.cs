@@ -31,6 +31,9 @@ public sealed record PipelineRunRecord(
     string Id, string Experiment, string Project, string Status, DateTimeOffset Started, DateTimeOffset? Ended,
     IReadOnlyDictionary<string, string> Parameters, string? Summary, GitState? Git);
 
+/// <summary>One immutable version of a registered dataset: its files are the manifest of <see cref="Hash"/>, kept in the datastore's content store.</summary>
+public sealed record DatasetVersionRecord(string Name, int Version, string Hash, string Datastore, string Source, DateTimeOffset Registered);
+
 public static class RunStatus
 {
     public const string Running = "Running";
@@ -86,6 +89,9 @@ public sealed class RunHistory : IDisposable
             step_run TEXT NOT NULL REFERENCES step_runs(id), name TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (step_run, name));
         CREATE TABLE IF NOT EXISTS fingerprints (fingerprint TEXT PRIMARY KEY, fields TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS manifests (hash TEXT PRIMARY KEY, files TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS dataset_versions (
+            name TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL REFERENCES manifests(hash), datastore TEXT NOT NULL,
+            source TEXT NOT NULL, registered TEXT NOT NULL, PRIMARY KEY (name, version));
         CREATE TABLE IF NOT EXISTS stat_cache (directory TEXT PRIMARY KEY, entries BLOB NOT NULL);
         """;
 
@@ -198,13 +204,7 @@ public sealed class RunHistory : IDisposable
             {
                 Execute("INSERT OR IGNORE INTO fingerprints (fingerprint, fields) VALUES ($f, $fields)", ("$f", fingerprint.Value), ("$fields", JsonSerializer.Serialize(fingerprint.Fields)));
                 // A manifest is stored once per content: serializing 10,000 file hashes for every reused step would dominate a no-op build.
-                foreach (var group in fingerprint.Groups.Values.Where(g => !_storedManifests.Contains(g.Hash)))
-                {
-                    using var stored = Command("SELECT count(*) FROM manifests WHERE hash = $h", ("$h", group.Hash));
-                    if ((long)stored.ExecuteScalar()! == 0)
-                        Execute("INSERT INTO manifests (hash, files) VALUES ($h, $files)", ("$h", group.Hash), ("$files", JsonSerializer.Serialize(group.Files)));
-                    _storedManifests.Add(group.Hash);
-                }
+                foreach (var group in fingerprint.Groups.Values) StoreManifest(group);
             }
             Execute("""
                 INSERT INTO step_runs (id, pipeline_run, step, status, ran, reason, reused_from, fingerprint, snapshot, compute, exit_code, started, ended, log_path, outputs)
@@ -303,6 +303,62 @@ public sealed class RunHistory : IDisposable
     {
         using var cmd = Command("SELECT coalesce(reused_from, id) FROM step_runs WHERE id = $r", ("$r", stepRunId));
         return cmd.ExecuteScalar() as string ?? stepRunId;
+    }
+
+    private void StoreManifest(FileGroup group)
+    {
+        if (_storedManifests.Contains(group.Hash)) return;
+        using var stored = Command("SELECT count(*) FROM manifests WHERE hash = $h", ("$h", group.Hash));
+        if ((long)stored.ExecuteScalar()! == 0)
+            Execute("INSERT INTO manifests (hash, files) VALUES ($h, $files)", ("$h", group.Hash), ("$files", JsonSerializer.Serialize(group.Files)));
+        _storedManifests.Add(group.Hash);
+    }
+
+    /// <summary>
+    /// Registers <paramref name="files"/> as the next version of dataset <paramref name="name"/>, unless its latest
+    /// version already holds exactly these files; returns that version and whether it is new. The caller has put
+    /// the files in the datastore's content store first, so a version never names content that is not kept.
+    /// </summary>
+    public (DatasetVersionRecord Version, bool Created) RegisterDataset(string name, FileGroup files, string datastore, string source)
+    {
+        lock (_lock)
+        {
+            using var tx = _db.BeginTransaction();
+            var latest = DatasetVersion(name, null);
+            if (latest?.Hash == files.Hash) return (latest, false);
+            StoreManifest(files);
+            var record = new DatasetVersionRecord(name, (latest?.Version ?? 0) + 1, files.Hash, datastore, source, DateTimeOffset.UtcNow);
+            Execute("INSERT INTO dataset_versions (name, version, hash, datastore, source, registered) VALUES ($n, $v, $h, $d, $s, $t)",
+                ("$n", name), ("$v", record.Version), ("$h", record.Hash), ("$d", datastore), ("$s", source), ("$t", record.Registered.ToString("O")));
+            tx.Commit();
+            return (record, true);
+        }
+    }
+
+    /// <summary>A version of a registered dataset (null: the latest), or null when there is none.</summary>
+    public DatasetVersionRecord? DatasetVersion(string name, int? version)
+    {
+        lock (_lock)
+            return QueryDatasetVersions(version is null
+                ? "WHERE name = $n ORDER BY version DESC LIMIT 1"
+                : "WHERE name = $n AND version = $v", ("$n", name), ("$v", version)).FirstOrDefault();
+    }
+
+    /// <summary>Every version of every registered dataset (or of one), by name then version.</summary>
+    public IReadOnlyList<DatasetVersionRecord> DatasetVersions(string? name = null)
+    {
+        lock (_lock)
+            return name is null ? QueryDatasetVersions("ORDER BY name, version") : QueryDatasetVersions("WHERE name = $n ORDER BY version", ("$n", name));
+    }
+
+    private List<DatasetVersionRecord> QueryDatasetVersions(string where, params (string, object?)[] args)
+    {
+        using var cmd = Command($"SELECT name, version, hash, datastore, source, registered FROM dataset_versions {where}", args);
+        using var reader = cmd.ExecuteReader();
+        var list = new List<DatasetVersionRecord>();
+        while (reader.Read())
+            list.Add(new DatasetVersionRecord(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), DateTimeOffset.Parse(reader.GetString(5))));
+        return list;
     }
 
     /// <summary>The files (relative path → content hash) behind a file group's hash, if it was ever recorded.</summary>
