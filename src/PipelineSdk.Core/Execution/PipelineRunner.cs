@@ -73,7 +73,7 @@ public sealed class PipelineRunner
         if (graph is null || validateOnly) return Stopped();
 
         // Datasets in the project folder are listed before anything runs, so an empty one stops the build; the runner keeps the listing.
-        var projectDatasets = pipeline.Datasets.Where(ds => ds.Datastore is null)
+        var projectDatasets = pipeline.Datasets.Where(ds => ds.Datastore is null && ds.Registered is null)
             .ToDictionary(ds => ds.Name, ds => DatasetFiles.Resolve(pipeline.ProjectDirectory, ds.Path));
         if (pipeline.Datasets.FirstOrDefault(ds => projectDatasets.TryGetValue(ds.Name, out var files) && files.RelativePaths.Count == 0) is { } empty)
             return Stopped(new Diagnostic(Codes.EmptyDataset, $"Dataset '{empty.Name}' path '{empty.Path}' matches no files under '{pipeline.ProjectDirectory}'. Fix the path or add the data.", empty.Location ?? new(pipeline.ProjectFile)));
@@ -132,6 +132,12 @@ public sealed class PipelineRunner
         catch (OperationCanceledException)
         {
             if (!_options.DryRun) _history.FinishPipelineRun(_runId, RunStatus.Cancelled, "the build was cancelled");
+            throw;
+        }
+        catch (Exception e)
+        {
+            // The run history must not say Running for a run that ended; the build reports the exception itself.
+            if (!_options.DryRun) _history.FinishPipelineRun(_runId, RunStatus.Failed, $"the engine failed: {e.Message}");
             throw;
         }
     }
