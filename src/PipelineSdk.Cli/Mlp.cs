@@ -31,6 +31,7 @@ internal static class Mlp
         root.Subcommands.Add(MetricsCommand.Create(workspace));
         root.Subcommands.Add(DagCommand.Create(workspace));
         root.Subcommands.Add(DatasetsCommand.Create(workspace));
+        root.Subcommands.Add(GcCommand.Create(workspace));
         return root;
     }
 

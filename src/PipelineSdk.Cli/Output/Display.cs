@@ -28,6 +28,16 @@ internal static class Display
     public static string Git(GitState? git) =>
         git is null ? "-" : git.Commit[..Math.Min(7, git.Commit.Length)] + (git.Dirty ? "*" : "");
 
+    /// <summary>Bytes in binary units, one decimal above a KiB.</summary>
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1) { value /= 1024; unit++; }
+        return unit == 0 ? $"{bytes} B" : $"{value.ToString("0.0", CultureInfo.InvariantCulture)} {units[unit]}";
+    }
+
     public static string Parameters(IReadOnlyDictionary<string, string> parameters) =>
         parameters.Count == 0 ? "(none)" : string.Join(", ", parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
 }

@@ -78,3 +78,8 @@ internal sealed record DatasetVersionJson(
     string Name, int Version, IReadOnlyList<int> Versions, string Hash, string Datastore, string Source, DateTimeOffset Registered, IReadOnlyList<DatasetFileJson> Files);
 
 internal sealed record DatasetFileJson(string Path, string Hash);
+
+/// <summary><c>mlp gc --json</c>.</summary>
+internal sealed record GcJson(bool DryRun, int KeptRuns, int CollectedRuns, long Bytes, IReadOnlyList<GcItemJson> Removed);
+
+internal sealed record GcItemJson(string Kind, string Path, long Bytes);
