@@ -90,6 +90,9 @@ public sealed class PipelineProject
 
     public BuildResult Build(params string[] arguments) => Dotnet(["build", ProjectFile, .. arguments]);
 
+    /// <summary>Variables every build of this project gets (a datastore's connection string, say).</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
     public BuildResult Dotnet(params string[] arguments) => StartDotnet(arguments).WaitForExit();
 
     /// <summary>Starts `dotnet build` without waiting, for tests that kill it or run two at once.</summary>
@@ -114,6 +117,7 @@ public sealed class PipelineProject
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        foreach (var (name, value) in Environment) start.Environment[name] = value;
         return new RunningBuild(Process.Start(start)!, string.Join(' ', arguments));
     }
 

@@ -9,6 +9,22 @@ namespace PipelineSdk.Core.Execution;
 /// </summary>
 public sealed record DatasetFiles(string BaseDirectory, bool IsWholeFolder, IReadOnlyList<string> RelativePaths)
 {
+    /// <summary>The part of a path before its first wildcard, and the glob after it (null: no wildcard).</summary>
+    public static (string Base, string? Pattern) SplitGlob(string path)
+    {
+        var parts = path.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var firstWildcard = Array.FindIndex(parts, p => p.IndexOfAny(['*', '?', '[']) >= 0);
+        return firstWildcard < 0 ? (string.Join('/', parts), null) : (string.Join('/', parts[..firstWildcard]), string.Join('/', parts[firstWildcard..]));
+    }
+
+    /// <summary>The relative names (such as a blob listing) a glob matches.</summary>
+    public static IEnumerable<string> Match(string pattern, IEnumerable<string> names)
+    {
+        var matcher = new Matcher(StringComparison.Ordinal);
+        matcher.AddInclude(pattern);
+        return matcher.Match("/", names.Select(n => "/" + n)).Files.Select(f => f.Path).Order(StringComparer.Ordinal);
+    }
+
     public static DatasetFiles Resolve(string root, string path)
     {
         var parts = path.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries);

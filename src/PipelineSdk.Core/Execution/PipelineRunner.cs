@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using PipelineSdk.Core.Datastores;
 using PipelineSdk.Core.Hashing;
 using PipelineSdk.Core.Model;
 using PipelineSdk.Core.Snapshots;
@@ -32,6 +33,7 @@ public sealed class PipelineRunner
     private readonly IReadOnlyDictionary<string, DatasetFiles> _listedDatasets;
     private readonly IReadOnlyDictionary<string, DatasetVersionRecord> _registeredInputs;
     private readonly ConcurrentQueue<DatasetVersionRecord> _registered = new();
+    private readonly IReadOnlyDictionary<string, BlobStore> _blobs;
 
     private sealed record StepState(StepResult Result, IReadOnlyDictionary<string, OutputRecord> Outputs)
     {
@@ -40,8 +42,10 @@ public sealed class PipelineRunner
 
     private PipelineRunner(
         PipelineGraph graph, PipelineWorkspace workspace, RunHistory history, RunOptions options, IRunEvents events,
-        IReadOnlyDictionary<string, DatasetFiles> listedDatasets, IReadOnlyDictionary<string, DatasetVersionRecord> registeredInputs)
+        IReadOnlyDictionary<string, DatasetFiles> listedDatasets, IReadOnlyDictionary<string, DatasetVersionRecord> registeredInputs,
+        IReadOnlyDictionary<string, BlobStore> blobs)
     {
+        _blobs = blobs;
         _listedDatasets = listedDatasets;
         _registeredInputs = registeredInputs;
         _graph = graph;
@@ -88,6 +92,13 @@ public sealed class PipelineRunner
             return Stopped(new Diagnostic(Codes.Workspace, e.Message, new(pipeline.ProjectFile)));
         }
 
+        var blobs = new Dictionary<string, BlobStore>(StringComparer.Ordinal);
+        foreach (var store in pipeline.Datastores.Where(d => d.IsBlob))
+        {
+            try { blobs[store.Name] = BlobStore.Connect(store); }
+            catch (DatastoreException e) { return Stopped(new Diagnostic(Codes.DatastoreUnavailable, e.Message, store.Location ?? new(pipeline.ProjectFile))); }
+        }
+
         using var history = RunHistory.Open(workspace.DatabasePath);
         var registeredInputs = new Dictionary<string, DatasetVersionRecord>();
         foreach (var ds in pipeline.Datasets.Where(d => d.Registered is not null))
@@ -100,7 +111,7 @@ public sealed class PipelineRunner
                 : $"Dataset '{ds.Name}' reads version {version} of registered dataset '{name}', which has versions {string.Join(", ", known.Select(k => k.Version))}. Name one of them, or '{name}' for the latest.",
                 ds.Location ?? new(pipeline.ProjectFile)));
         }
-        var runner = new PipelineRunner(graph, workspace, history, options, events, projectDatasets, registeredInputs);
+        var runner = new PipelineRunner(graph, workspace, history, options, events, projectDatasets, registeredInputs, blobs);
         var result = runner.Execute();
         return result with { Diagnostics = [.. diagnostics, .. result.Diagnostics] };
     }
@@ -225,9 +236,10 @@ public sealed class PipelineRunner
             var reused = $"reused from run {cached.PipelineRunId}";
             if (damaged.Count == 0) return (cached, reused, []);
             var names = string.Join(", ", damaged.Select(o => $"'{o.Key}'"));
-            var restorable = damaged.All(o => restore
+            // A blob datastore is its own durable store: what was deleted there is not kept elsewhere.
+            var restorable = damaged.All(o => !IsBlob(o.Value.Datastore) && restore
                 ? Store(o.Value.Datastore).TryRestore(o.Value.Files, OutputFolder(o.Value))
-                : Store(o.Value.Datastore).CanRestore(o.Value.Files));
+                : !IsBlob(o.Value.Datastore) && Store(o.Value.Datastore).CanRestore(o.Value.Files));
             if (restorable) return (cached, $"{reused} (output {names} restored from the store)", []);
             return (null, $"output {names} of run {cached.PipelineRunId} was deleted or modified and the store has no intact copy", Differences(node, fingerprint, out _));
         }
@@ -248,6 +260,11 @@ public sealed class PipelineRunner
 
     private bool OutputIntact(OutputRecord output)
     {
+        if (_blobs.TryGetValue(output.Datastore, out var blob))
+        {
+            var listed = blob.List(output.Path);
+            return listed.Count == output.Files.Count && listed.All(f => output.Files.TryGetValue(f.Key, out var hash) && hash == f.Value);
+        }
         var folder = OutputFolder(output);
         if (!Directory.Exists(folder)) return false;
         var present = DatasetFiles.Resolve(folder, ".").RelativePaths;
@@ -261,7 +278,18 @@ public sealed class PipelineRunner
 
     /// <param name="Path">Where the step finds the input, unless it must be laid out from <paramref name="Links"/>.</param>
     /// <param name="Links">Relative path → the file to link there, for inputs that are not one folder as is (globs, registered versions).</param>
-    private sealed record ResolvedInput(string Path, FileGroup Files, IReadOnlyDictionary<string, string>? Links);
+    /// <param name="Blob">For inputs in a blob datastore: where the linked cache files are downloaded from (store and prefix).</param>
+    private sealed record ResolvedInput(string Path, FileGroup Files, IReadOnlyDictionary<string, string>? Links, (BlobStore Store, string Prefix)? Blob = null);
+
+    /// <summary>
+    /// Blob inputs are read from a local cache keyed by content (<c>cache/blobs</c> in the workspace): unchanged data is
+    /// never downloaded twice, and an unchanged input costs one listing, no download, to fingerprint.
+    /// </summary>
+    private ResolvedInput BlobInput(BlobStore store, string prefix, IReadOnlyDictionary<string, string> ids) =>
+        new("", FileGroup.Of(ids), ids.ToDictionary(f => f.Key, f => BlobCachePath(f.Value)), (store, prefix));
+
+    private string BlobCachePath(string contentId) =>
+        ContentHash.OfString(contentId) is var key ? Path.Combine(_workspace.Root, "cache", "blobs", key[..2], key) : "";
 
     private Dictionary<string, ResolvedInput> ResolveInputs(StepNode node, Dictionary<string, StepState> dependencies)
     {
@@ -271,7 +299,9 @@ public sealed class PipelineRunner
             if (_graph.ProducerOfOutput.TryGetValue(name, out var producer))
             {
                 var output = dependencies[producer].Outputs[name];
-                inputs[name] = new ResolvedInput(Path.Combine(DatastoreRoot(output.Datastore), output.Path), new FileGroup(output.Hash, output.Files), null);
+                inputs[name] = _blobs.TryGetValue(output.Datastore, out var blob)
+                    ? BlobInput(blob, output.Path, output.Files)
+                    : new ResolvedInput(Path.Combine(DatastoreRoot(output.Datastore), output.Path), new FileGroup(output.Hash, output.Files), null);
                 continue;
             }
             inputs[name] = Dataset(name);
@@ -317,6 +347,12 @@ public sealed class PipelineRunner
             var store = Store(version.Datastore);
             return new ResolvedInput("", new FileGroup(version.Hash, manifest), manifest.ToDictionary(f => f.Key, f => store.PathOf(f.Value)));
         }
+        if (dataset.Datastore is { } storeName && _blobs.TryGetValue(storeName, out var blob))
+        {
+            var (prefix, pattern) = DatasetFiles.SplitGlob(dataset.Path);
+            var listing = blob.List(prefix);
+            return BlobInput(blob, prefix, pattern is null ? listing : DatasetFiles.Match(pattern, listing.Keys).ToDictionary(f => f, f => listing[f]));
+        }
         var files = _listedDatasets.TryGetValue(name, out var listed) ? listed : DatasetFiles.Resolve(DatastoreRoot(dataset.Datastore), dataset.Path);
         return new ResolvedInput(files.BaseDirectory, FileGroup.Of(_hashes.HashAll(files.BaseDirectory, files.RelativePaths)),
             files.IsWholeFolder ? null : files.RelativePaths.ToDictionary(f => f, f => Path.Combine(files.BaseDirectory, f)));
@@ -351,13 +387,18 @@ public sealed class PipelineRunner
 
         var inputPaths = new Dictionary<string, string>();
         foreach (var (name, input) in inputs)
+        {
+            if (input.Blob is var (store, prefix))
+                foreach (var (relative, id) in input.Files.Files.Where(f => !File.Exists(BlobCachePath(f.Value))))
+                    store.Download($"{prefix.Trim('/')}/{relative}".TrimStart('/'), BlobCachePath(id));
             inputPaths[name] = input.Links is { } links ? Materialize(links, Path.Combine(work, "inputs", name)) : input.Path;
+        }
 
         var staging = new Dictionary<string, (StepOutput Output, string Folder)>();
         foreach (var name in node.Outputs)
         {
             var output = Pipeline.Outputs.First(o => o.Name == name);
-            var folder = Path.Combine(DatastoreRoot(output.Datastore), ".staging", stepRunId, name);
+            var folder = Path.Combine(IsBlob(output.Datastore) ? _workspace.DefaultDatastoreRoot : DatastoreRoot(output.Datastore), ".staging", stepRunId, name);
             Directory.CreateDirectory(folder);
             staging[name] = (output, folder);
         }
@@ -421,8 +462,19 @@ public sealed class PipelineRunner
         }
 
         var outputs = new Dictionary<string, OutputRecord>();
-        foreach (var (name, (output, folder)) in staging)
-            outputs[name] = Commit(output, folder, stepRunId);
+        try
+        {
+            foreach (var (name, (output, folder)) in staging)
+                outputs[name] = Commit(output, folder, stepRunId);
+        }
+        catch (Azure.RequestFailedException e)
+        {
+            // The SDK already retried; a step whose outputs did not all land is failed, cached nowhere and registers nothing.
+            DeleteStaging(staging.Values.Select(s => s.Folder));
+            var message = $"uploading its outputs failed: {e.Message.Split('\n')[0].Trim()}";
+            _history.RecordStepRun(record with { Ended = DateTimeOffset.UtcNow, Reason = $"{why}; {message}" }, fingerprint, telemetry);
+            return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, outcome.ExitCode, [message], clock.Elapsed, logPath, differences, telemetry.Problems), null);
+        }
         DeleteStaging(staging.Values.Select(s => s.Folder));
         Directory.Delete(work, recursive: true);
         _history.RecordStepRun(record with { Status = RunStatus.Succeeded, Ended = DateTimeOffset.UtcNow, Outputs = outputs }, fingerprint, telemetry);
@@ -435,6 +487,13 @@ public sealed class PipelineRunner
     {
         var relative = (output.Destination ?? StepOutput.DefaultDestination)
             .Replace("{run-id}", stepRunId).Replace("{output-name}", output.Name).Trim('/');
+        if (output.Datastore is { } storeName && _blobs.TryGetValue(storeName, out var blob))
+        {
+            // Uploaded under a prefix no earlier run used ({run-id}) and recorded only once every blob is there.
+            var uploaded = _hashes.HashAll(staged, DatasetFiles.Resolve(staged, ".").RelativePaths);
+            blob.Upload(staged, relative, uploaded);
+            return new OutputRecord(storeName, relative, ContentHash.OfFields(uploaded), uploaded);
+        }
         var root = DatastoreRoot(output.Datastore);
         var destination = Path.Combine(root, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
@@ -490,7 +549,7 @@ public sealed class PipelineRunner
     /// <summary>What a killed build left: half-written outputs in staging and step working folders. Nothing of it was ever visible.</summary>
     private void RemoveLeftovers(string runId)
     {
-        var roots = Pipeline.Datastores.Select(d => DatastoreRoot(d.Name)).Append(_workspace.DefaultDatastoreRoot)
+        var roots = Pipeline.Datastores.Where(d => !d.IsBlob).Select(d => DatastoreRoot(d.Name)).Append(_workspace.DefaultDatastoreRoot)
             .Select(root => Path.Combine(root, ".staging")).Append(Path.Combine(_options.IntermediateDirectory, "work"));
         foreach (var root in roots.Where(Directory.Exists))
             foreach (var folder in Directory.EnumerateDirectories(root, runId + "-*"))
@@ -503,6 +562,8 @@ public sealed class PipelineRunner
         foreach (var folder in outputFolders.Select(f => Path.GetDirectoryName(f)!).Distinct())
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
     }
+
+    private bool IsBlob(string? datastore) => datastore is not null && _blobs.ContainsKey(datastore);
 
     private string DatastoreRoot(string? name) => _workspace.DatastoreRoot(name, Pipeline.Datastores, Pipeline.ProjectDirectory);
 

@@ -78,6 +78,19 @@ public sealed record ComputeTarget(string Name, string Kind, int MaxNodes, Sourc
 public sealed record Datastore(string Name, string Kind, string Path, SourceLocation? Location = null)
 {
     public const string DefaultName = "workspacestore";
+    public const string LocalKind = "Local";
+    public const string AzureBlobKind = "AzureBlob";
+
+    public bool IsBlob => string.Equals(Kind, AzureBlobKind, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The blob container (Kind="AzureBlob").</summary>
+    public string? Container { get; init; }
+
+    /// <summary>The environment variable holding the connection string (Kind="AzureBlob"); a secret never appears in the project.</summary>
+    public string? ConnectionVariable { get; init; }
+
+    /// <summary>Set when the project wrote a secret into the datastore item, which validation refuses.</summary>
+    public bool HasInlineSecret { get; init; }
 }
 
 /// <summary>A whole .mlproj turned into the engine's terms.</summary>

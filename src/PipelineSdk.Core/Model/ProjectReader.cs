@@ -103,7 +103,12 @@ public sealed class ProjectReader
     }
 
     private Datastore Datastore(ProjectItem item) =>
-        new(item.Name, Text(item, "Kind") ?? "Local", Text(item, "Path") ?? item.Name, Locate("Datastore", item.Name));
+        new(item.Name, Text(item, "Kind") ?? Model.Datastore.LocalKind, Text(item, "Path") ?? item.Name, Locate("Datastore", item.Name))
+        {
+            Container = Text(item, "Container"),
+            ConnectionVariable = Text(item, "ConnectionStringVariable"),
+            HasInlineSecret = new[] { "ConnectionString", "AccountKey", "SasToken" }.Any(m => Text(item, m) is not null),
+        };
 
     private Step Step(ProjectItem item, string type, StepKind kind)
     {

@@ -25,6 +25,7 @@ public static class Codes
     public const string EmptyDataset = "PS0015";
     public const string Workspace = "PS0016";
     public const string UnknownRegisteredDataset = "PS0017";
+    public const string DatastoreUnavailable = "PS0018";
     public const string StepFailed = "PS0100";
     public const string StepSkipped = "PS0101";
     public const string NotUpToDate = "PS0102";

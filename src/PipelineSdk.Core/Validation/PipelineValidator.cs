@@ -42,9 +42,18 @@ public static class PipelineValidator
         }
         foreach (var s in pipeline.Datastores)
         {
-            if (!string.Equals(s.Kind, "Local", StringComparison.OrdinalIgnoreCase))
-                d.Add(new(Codes.InvalidMetadata, $"Datastore '{s.Name}' has Kind '{s.Kind}'; this version supports Kind=\"Local\".", At(s.Location)));
+            if (s.HasInlineSecret)
+                d.Add(new(Codes.InvalidMetadata, $"Datastore '{s.Name}' carries a secret in the project, where logs, binlogs and source control would keep it. Put the connection string in an environment variable and name it: ConnectionStringVariable=\"MY_STORAGE\".", At(s.Location)));
+            else if (s.IsBlob && string.IsNullOrWhiteSpace(s.Container))
+                d.Add(new(Codes.InvalidMetadata, $"Datastore '{s.Name}' is AzureBlob without a Container. Set Container=\"name\".", At(s.Location)));
+            else if (!s.IsBlob && !string.Equals(s.Kind, Datastore.LocalKind, StringComparison.OrdinalIgnoreCase))
+                d.Add(new(Codes.InvalidMetadata, $"Datastore '{s.Name}' has Kind '{s.Kind}'; use Kind=\"Local\" or Kind=\"AzureBlob\".", At(s.Location)));
         }
+        var blobStores = pipeline.Datastores.Where(s => s.IsBlob).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var o in pipeline.Outputs.Where(o => o.RegisterAs is not null && o.Datastore is { } store && blobStores.Contains(store)))
+            d.Add(new(Codes.InvalidMetadata, $"Output '{o.Name}' registers a dataset from blob datastore '{o.Datastore}', which this version does not support. Register an output written to a local datastore.", At(o.Location)));
+        foreach (var ds in pipeline.Datasets.Where(ds => ds.Register && ds.Datastore is { } store && blobStores.Contains(store)))
+            d.Add(new(Codes.InvalidMetadata, $"Dataset '{ds.Name}' registers files of blob datastore '{ds.Datastore}', which this version does not support. Register a local dataset, or an output with RegisterOnComplete.", At(ds.Location)));
 
         foreach (var ds in pipeline.Datasets)
         {

@@ -1,0 +1,94 @@
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using PipelineSdk.Core.Model;
+
+namespace PipelineSdk.Core.Datastores;
+
+/// <summary>Raised when a blob datastore cannot be used; the message names the datastore and how to fix it, never the secret.</summary>
+public sealed class DatastoreException(string message) : Exception(message);
+
+/// <summary>
+/// An Azure Blob container used as a datastore (Azure.Storage.Blobs). The connection string comes from the
+/// environment variable the datastore names, so it never passes through MSBuild properties, logs, binlogs, the run
+/// history or snapshots. Blobs written by PipelineSdk carry their XxHash128 as metadata, so an output's content is
+/// checked by listing, without downloading it.
+/// </summary>
+public sealed class BlobStore
+{
+    public const string DefaultConnectionVariable = "AZURE_STORAGE_CONNECTION_STRING";
+    private const string HashMetadata = "pipelinesdkhash";
+
+    private readonly BlobContainerClient _container;
+
+    private BlobStore(string name, BlobContainerClient container)
+    {
+        Name = name;
+        _container = container;
+    }
+
+    public string Name { get; }
+
+    /// <summary>Connects and checks the container exists, so a bad key, endpoint or name fails before any step runs.</summary>
+    public static BlobStore Connect(Datastore datastore)
+    {
+        var variable = datastore.ConnectionVariable ?? DefaultConnectionVariable;
+        var connection = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrWhiteSpace(connection))
+            throw new DatastoreException($"Datastore '{datastore.Name}' takes its connection string from the environment variable {variable}, which is not set. Set it (for Azurite: UseDevelopmentStorage=true).");
+        try
+        {
+            var options = new BlobClientOptions();
+            // A datastore that does not answer should fail the build in seconds, not after the SDK's long default retries.
+            options.Retry.MaxRetries = 2;
+            options.Retry.NetworkTimeout = TimeSpan.FromSeconds(20);
+            var container = new BlobContainerClient(connection, datastore.Container, options);
+            if (!container.Exists().Value)
+                throw new DatastoreException($"Datastore '{datastore.Name}': container '{datastore.Container}' does not exist at {container.Uri.GetLeftPart(UriPartial.Authority)}. Create it or fix Container.");
+            return new BlobStore(datastore.Name, container);
+        }
+        catch (Exception e) when (e is RequestFailedException or FormatException or ArgumentException or AggregateException)
+        {
+            // The SDK's messages name the account and the failure; they never carry the key.
+            throw new DatastoreException($"Datastore '{datastore.Name}' (container '{datastore.Container}') cannot be used: {FirstLine(e.Message)}. Check {variable} and the endpoint.");
+        }
+    }
+
+    /// <summary>
+    /// Blobs under <paramref name="prefix"/> (relative name → content id): our own hash when PipelineSdk wrote the blob,
+    /// else the service's MD5, else its ETag — so changed data in the container is seen without downloading anything.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> List(string prefix)
+    {
+        var start = prefix.Trim('/') is { Length: > 0 } p ? p + "/" : "";
+        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var blob in _container.GetBlobs(BlobTraits.Metadata, BlobStates.None, start, CancellationToken.None))
+        {
+            var id = blob.Metadata.TryGetValue(HashMetadata, out var ours) ? ours
+                : blob.Properties.ContentHash is { Length: > 0 } md5 ? "md5:" + Convert.ToHexStringLower(md5)
+                : "etag:" + blob.Properties.ETag?.ToString().Trim('"');
+            files[blob.Name[start.Length..]] = id;
+        }
+        return files;
+    }
+
+    public void Download(string blobName, string localPath)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(localPath)!);
+        var temporary = $"{localPath}.{Guid.NewGuid():N}.tmp";
+        _container.GetBlobClient(blobName).DownloadTo(temporary);
+        File.Move(temporary, localPath, overwrite: true);
+    }
+
+    /// <summary>Uploads every file of a folder under <paramref name="prefix"/> (chunked by the SDK for large files), each with its hash as metadata.</summary>
+    public void Upload(string folder, string prefix, IReadOnlyDictionary<string, string> hashes)
+    {
+        foreach (var (relative, hash) in hashes)
+        {
+            var blob = _container.GetBlobClient($"{prefix.Trim('/')}/{relative}");
+            blob.Upload(Path.Combine(folder, relative), new BlobUploadOptions { Metadata = new Dictionary<string, string> { [HashMetadata] = hash } });
+        }
+    }
+
+    private static string FirstLine(string text) => text.Split('\n')[0].Trim().TrimEnd('.');
+}

@@ -1,0 +1,95 @@
+using Azure.Storage.Blobs;
+
+namespace PipelineSdk.EndToEnd.Tests;
+
+/// <summary>Azure Blob datastores against a real Azurite server: inputs fingerprinted by listing, outputs uploaded, faults reported.</summary>
+public sealed class BlobDatastoreTests
+{
+    private static PipelineProject BlobProject(string name, string container, string connection = AzuriteServer.ConnectionString)
+    {
+        var project = new PipelineProject(name).WithProject($"""
+              <ItemGroup>
+                <Datastore Include="lake" Kind="AzureBlob" Container="{container}" ConnectionStringVariable="LAKE_CONNECTION" />
+                <FileDataset Include="raw" Datastore="lake" Path="raw/*.csv" />
+                <StepOutput Include="summary" Datastore="lake" Destination="results/{"{run-id}"}" />
+                <CommandStep Include="count" Command="sh -c 'cat {"{input:raw}"}/*.csv | wc -l > {"{output:summary}"}/count.txt'" />
+              </ItemGroup>
+            """);
+        project.Environment["LAKE_CONNECTION"] = connection;
+        return project;
+    }
+
+    private static void Upload(BlobContainerClient container, string name, string content) =>
+        container.GetBlobClient(name).Upload(BinaryData.FromString(content), overwrite: true);
+
+    [Fact]
+    public void BlobInputsAreFingerprintedByListingAndOutputsAreUploaded()
+    {
+        var container = AzuriteServer.NewContainer();
+        Upload(container, "raw/a.csv", "1\n2\n");
+        Upload(container, "raw/b.csv", "3\n");
+        Upload(container, "raw/notes.txt", "not matched");
+        var project = BlobProject("blob", container.Name);
+
+        var first = project.Build().ShouldSucceed();
+
+        Assert.Equal(new HashSet<string> { "count" }, first.StepsThatRan);
+        var uploaded = container.GetBlobs(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "results/", CancellationToken.None).Single();
+        Assert.EndsWith("/count.txt", uploaded.Name);
+        Assert.Equal("3", container.GetBlobClient(uploaded.Name).DownloadContent().Value.Content.ToString().Trim());
+
+        // Unchanged data in the container: reused by listing alone, nothing downloaded.
+        Directory.Delete(Path.Combine(project.Workspace, "cache"), recursive: true);
+        var again = project.Build().ShouldSucceed();
+        Assert.Equal(1, again.Reused);
+        Assert.False(Directory.Exists(Path.Combine(project.Workspace, "cache")), "an unchanged blob input was downloaded");
+
+        // Changed data in the container reruns the step that reads it (the top complaint of Azure ML users).
+        Upload(container, "raw/b.csv", "3\n4\n");
+        var changed = project.Build().ShouldSucceed();
+        Assert.Equal("input 'raw' file b.csv changed", changed.ReasonFor("count"));
+
+        // An output deleted in the container is noticed: the step runs again.
+        container.DeleteBlob(container.GetBlobs(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "results/", CancellationToken.None).OrderBy(b => b.Properties.LastModified).Last().Name);
+        var deleted = project.Build().ShouldSucceed();
+        Assert.Contains("was deleted or modified and the store has no intact copy", deleted.ReasonFor("count"));
+    }
+
+    [Fact]
+    public void UnusableDatastoreFailsBeforeAnythingRunsAndNeverShowsTheSecret()
+    {
+        var container = AzuriteServer.NewContainer();
+        const string wrongKey = "Zm9yZ2VkLWtleS1mb3ItdGVzdGluZy1vbmx5LW5vdC1hLXJlYWwtc2VjcmV0LXZhbHVlLWF0LWFsbA==";
+        var badKey = BlobProject("badkey", container.Name,
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={wrongKey};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;");
+        var missing = BlobProject("nocontainer", "absent-container");
+        var unset = BlobProject("unset", container.Name);
+        unset.Environment.Remove("LAKE_CONNECTION");
+
+        var results = new[] { (badKey, "Server failed to authenticate the request"), (missing, "container 'absent-container' does not exist"), (unset, "environment variable LAKE_CONNECTION, which is not set") }
+            .Select(c => (c.Item1, c.Item2, Build: c.Item1.Build().ShouldFail())).ToList();
+
+        foreach (var (project, mentions, build) in results)
+        {
+            Assert.Matches(@"\.mlproj\(3,\d+\): error PS0018: Datastore 'lake'", build.Output);
+            Assert.Contains(mentions, build.Output);
+            Assert.False(build.HasSummary);
+            Assert.DoesNotContain(wrongKey, build.Output);
+        }
+    }
+
+    [Fact]
+    public void SecretWrittenIntoTheProjectIsRefused()
+    {
+        var project = new PipelineProject("inline").WithProject("""
+              <ItemGroup>
+                <Datastore Include="lake" Kind="AzureBlob" Container="data" ConnectionString="UseDevelopmentStorage=true" />
+                <CommandStep Include="a" Command="true" />
+              </ItemGroup>
+            """);
+
+        var build = project.Build().ShouldFail();
+
+        Assert.Contains("error PS0013: Datastore 'lake' carries a secret in the project", build.Output);
+    }
+}
