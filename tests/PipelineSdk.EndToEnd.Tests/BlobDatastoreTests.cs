@@ -29,14 +29,28 @@ public sealed class BlobDatastoreTests
         Upload(container, "raw/a.csv", "1\n2\n");
         Upload(container, "raw/b.csv", "3\n");
         Upload(container, "raw/notes.txt", "not matched");
-        var project = BlobProject("blob", container.Name);
+        // Azurite's well-known account key, spelled out, stands for a real secret here.
+        const string key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+        var project = BlobProject("blob", container.Name,
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;");
 
-        var first = project.Build().ShouldSucceed();
+        var first = project.Build("-bl").ShouldSucceed();
 
         Assert.Equal(new HashSet<string> { "count" }, first.StepsThatRan);
         var uploaded = container.GetBlobs(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "results/", CancellationToken.None).Single();
         Assert.EndsWith("/count.txt", uploaded.Name);
         Assert.Equal("3", container.GetBlobClient(uploaded.Name).DownloadContent().Value.Content.ToString().Trim());
+
+        var leaks = Directory.EnumerateFiles(project.Directory, "*", SearchOption.AllDirectories)
+            .Where(f => File.ReadAllText(f).Contains(key[..24])).Select(f => Path.GetRelativePath(project.Directory, f)).ToList();
+        Assert.True(leaks.Count == 0, $"the account key is in: {string.Join(", ", leaks)}");
+        Assert.DoesNotContain(key[..24], first.Output);
+        // The binlog is compressed: read it as MSBuild wrote it, every node (properties, items, messages, environment).
+        var binlog = Microsoft.Build.Logging.StructuredLogger.BinaryLog.ReadBuild(Path.Combine(project.Directory, "msbuild.binlog"));
+        var recorded = new List<string>();
+        binlog.VisitAllChildren<Microsoft.Build.Logging.StructuredLogger.BaseNode>(n => recorded.Add(n.ToString() ?? ""));
+        Assert.True(recorded.Count > 100, "the binlog was not read");
+        Assert.DoesNotContain(recorded, text => text.Contains(key[..24]));
 
         // Unchanged data in the container: reused by listing alone, nothing downloaded.
         Directory.Delete(Path.Combine(project.Workspace, "cache"), recursive: true);
