@@ -218,7 +218,7 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
             case StepOutcome.Failed:
                 var tail = r.StderrTail is { Count: > 0 } lines ? $" Last lines of stderr:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}" : " It wrote nothing to stderr.";
                 LogError(Codes.StepFailed, step.Location,
-                    $"Step '{r.Step}' failed with exit code {r.ExitCode} (it ran because: {r.Reason}). Its outputs were discarded; fix the step and build again. Log: {r.LogPath}.{tail}");
+                    $"Step '{r.Step}' failed {(r.ExitCode == 0 ? "after its process exited 0" : $"with exit code {r.ExitCode}")} (it ran because: {r.Reason}). Its outputs were discarded; fix the step and build again. Log: {r.LogPath}.{tail}");
                 break;
         }
         foreach (var problem in r.TelemetryProblems ?? [])

@@ -93,6 +93,29 @@ public sealed class BlobDatastoreTests
     }
 
     [Fact]
+    public void UploadThatFailsFailsTheStepAndCachesNothing()
+    {
+        var container = AzuriteServer.NewContainer();
+        Upload(container, "raw/a.csv", "1\n");
+        var project = BlobProject("uploadfault", container.Name);
+        var release = Path.Combine(project.Directory, "release");
+        project.WithProject(File.ReadAllText(project.ProjectFile)
+            .Replace("wc -l > {output:summary}/count.txt", $"wc -l > {{output:summary}}/count.txt; while [ ! -f {release} ]; do sleep 0.1; done")
+            .Replace("<Project Sdk=\"PipelineSdk\">\n", "").Replace("\n</Project>\n", ""));
+
+        var build = project.StartBuild();
+        build.WaitForOutput("count: running", TimeSpan.FromMinutes(2));
+        container.Delete(); // the destination goes away while the step runs: the upload cannot succeed
+        File.WriteAllText(release, "");
+        var failed = build.WaitForExit().ShouldFail();
+
+        Assert.Contains("error PS0100: Step 'count' failed", failed.Output);
+        Assert.Contains("uploading its outputs failed", failed.Output);
+        using var history = project.History();
+        Assert.Null(history.FindReusable(history.StepRuns(failed.RunId).Single().Fingerprint!));
+    }
+
+    [Fact]
     public void SecretWrittenIntoTheProjectIsRefused()
     {
         var project = new PipelineProject("inline").WithProject("""
