@@ -31,6 +31,9 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
     /// <summary><c>CommandStep</c> items: Command plus the same metadata as a PythonScriptStep but ScriptName.</summary>
     public ITaskItem[] CommandSteps { get; set; } = [];
 
+    /// <summary><c>DataTransferStep</c> items: Source (a dataset or output), Destination (an output, usually on another datastore).</summary>
+    public ITaskItem[] DataTransferSteps { get; set; } = [];
+
     /// <summary><c>FileDataset</c> items: Path (folder or glob), Datastore.</summary>
     public ITaskItem[] FileDatasets { get; set; } = [];
 
@@ -81,6 +84,7 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
         {
             ["PythonScriptStep"] = ToItems(PythonScriptSteps),
             ["CommandStep"] = ToItems(CommandSteps),
+            ["DataTransferStep"] = ToItems(DataTransferSteps),
             ["FileDataset"] = ToItems(FileDatasets),
             ["StepOutput"] = ToItems(StepOutputs),
             ["PipelineParameter"] = ToItems(PipelineParameters),

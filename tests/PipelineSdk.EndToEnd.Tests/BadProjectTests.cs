@@ -27,6 +27,7 @@ public sealed class BadProjectTests
             """<StepOutput Include="o" Destination="../../etc/{run-id}" /><CommandStep Include="a" Command="touch {output:o}/f" />"""
         },
         { "empty", "PS0001", "no steps", """<PipelineParameter Include="lr" Default="0.1" />""" },
+        { "transfer", "PS0013", "copies one input to one output", """<DataTransferStep Include="copy" Source="" />""" },
     };
 
     [Theory]

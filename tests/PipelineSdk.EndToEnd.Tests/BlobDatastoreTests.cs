@@ -116,6 +116,36 @@ public sealed class BlobDatastoreTests
     }
 
     [Fact]
+    public void DataTransferStepsCopyBetweenLocalAndBlob()
+    {
+        var container = AzuriteServer.NewContainer();
+        var project = new PipelineProject("transfer").WithProject($"""
+              <ItemGroup>
+                <Datastore Include="lake" Kind="AzureBlob" Container="{container.Name}" ConnectionStringVariable="LAKE_CONNECTION" />
+                <FileDataset Include="reports" Path="reports" />
+                <StepOutput Include="published" Datastore="lake" Destination="published/{"{run-id}"}" />
+                <StepOutput Include="fetched" />
+                <DataTransferStep Include="publish" Source="reports" Destination="published" />
+                <DataTransferStep Include="fetch" Source="published" Destination="fetched" />
+              </ItemGroup>
+            """).Write("reports/q1/summary.txt", "revenue up").Write("reports/q2.txt", "flat");
+        project.Environment["LAKE_CONNECTION"] = AzuriteServer.ConnectionString;
+
+        var first = project.Build().ShouldSucceed();
+
+        Assert.Equal(new HashSet<string> { "publish", "fetch" }, first.StepsThatRan);
+        var names = container.GetBlobs(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "published/", CancellationToken.None)
+            .Select(b => b.Name[(b.Name.IndexOf('/', "published/".Length) + 1)..]).Order().ToList();
+        Assert.Equal(["q1/summary.txt", "q2.txt"], names);
+        using (var history = project.History())
+        {
+            var fetched = history.StepRuns(first.RunId).Single(s => s.Step == "fetch").Outputs["fetched"];
+            Assert.Equal("revenue up", File.ReadAllText(Path.Combine(project.Datastore, fetched.Path, "q1", "summary.txt")));
+        }
+        Assert.Equal(2, project.Build().ShouldSucceed().Reused);
+    }
+
+    [Fact]
     public void SecretWrittenIntoTheProjectIsRefused()
     {
         var project = new PipelineProject("inline").WithProject("""

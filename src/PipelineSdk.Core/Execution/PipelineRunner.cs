@@ -411,7 +411,7 @@ public sealed class PipelineRunner
         };
         var argv = new List<string>();
         if (step.Kind == StepKind.PythonScript) argv.AddRange([_options.PythonExecutable, step.ScriptName!]);
-        else argv.AddRange(ArgumentTemplate.Expand(step.Command!, Resolve));
+        else if (step.Kind == StepKind.Command) argv.AddRange(ArgumentTemplate.Expand(step.Command!, Resolve));
         argv.AddRange(ArgumentTemplate.Expand(step.Arguments, Resolve));
 
         var metricsFile = Path.Combine(work, "metrics.jsonl");
@@ -441,7 +441,9 @@ public sealed class PipelineRunner
         ProcessOutcome outcome;
         try
         {
-            outcome = await LocalProcess.RunAsync(argv, cwd, environment, logPath, line => _events.StepOutput(node.Name, line), _options.Cancellation);
+            outcome = step.Kind == StepKind.DataTransfer
+                ? DataTransfer.Copy(inputPaths[node.Inputs[0]], staging[node.Outputs[0]].Folder, logPath)
+                : await LocalProcess.RunAsync(argv, cwd, environment, logPath, line => _events.StepOutput(node.Name, line), _options.Cancellation);
         }
         catch (OperationCanceledException)
         {

@@ -6,7 +6,7 @@ public sealed record SourceLocation(string File, int Line = 0, int Column = 0)
     public override string ToString() => Line > 0 ? $"{File}({Line},{Column})" : File;
 }
 
-public enum StepKind { PythonScript, Command }
+public enum StepKind { PythonScript, Command, DataTransfer }
 
 public sealed record Step
 {

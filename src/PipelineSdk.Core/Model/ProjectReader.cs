@@ -17,7 +17,7 @@ public sealed record ProjectItem(string Name, IReadOnlyDictionary<string, string
 /// </summary>
 public sealed class ProjectReader
 {
-    public static readonly string[] ItemTypes = ["PythonScriptStep", "CommandStep", "FileDataset", "StepOutput", "PipelineParameter", "ComputeTarget", "Datastore"];
+    public static readonly string[] ItemTypes = ["PythonScriptStep", "CommandStep", "DataTransferStep", "FileDataset", "StepOutput", "PipelineParameter", "ComputeTarget", "Datastore"];
     private readonly string _projectFile;
     private readonly string _projectDirectory;
     private readonly Dictionary<(string Type, string Name), Queue<SourceLocation>> _locations;
@@ -35,7 +35,7 @@ public sealed class ProjectReader
         {
             ExperimentName = experimentName,
             ProjectFile = projectFile,
-            Steps = [.. Of("PythonScriptStep").Select(reader.PythonScriptStep), .. Of("CommandStep").Select(reader.CommandStep)],
+            Steps = [.. Of("PythonScriptStep").Select(reader.PythonScriptStep), .. Of("CommandStep").Select(reader.CommandStep), .. Of("DataTransferStep").Select(reader.DataTransferStep)],
             Datasets = [.. Of("FileDataset").Select(reader.FileDataset)],
             Outputs = [.. Of("StepOutput").Select(reader.StepOutput)],
             Parameters = parameters,
@@ -69,6 +69,13 @@ public sealed class ProjectReader
     private Step CommandStep(ProjectItem item) => Step(item, "CommandStep", StepKind.Command) with
     {
         Command = Text(item, "Command"),
+    };
+
+    /// <summary>A copy from one datastore to another (Azure ML's DataTransferStep): Source is an input, Destination an output.</summary>
+    private Step DataTransferStep(ProjectItem item) => Step(item, "DataTransferStep", StepKind.DataTransfer) with
+    {
+        Inputs = Text(item, "Source") is { } source ? [source] : [],
+        Outputs = Text(item, "Destination") is { } destination ? [destination] : [],
     };
 
     private FileDataset FileDataset(ProjectItem item)

@@ -146,6 +146,12 @@ public static class PipelineValidator
 
     private static void CheckSource(List<Diagnostic> d, Pipeline pipeline, Step step, SourceLocation at)
     {
+        if (step.Kind == StepKind.DataTransfer)
+        {
+            if (step.Inputs.Count != 1 || step.Outputs.Count != 1)
+                d.Add(new(Codes.InvalidMetadata, $"DataTransferStep '{step.Name}' copies one input to one output. Set Source=\"dataset or output\" and Destination=\"output\".", at));
+            return;
+        }
         if (step.SourceDirectory is null)
         {
             if (step.Kind == StepKind.PythonScript)
