@@ -146,6 +146,41 @@ public sealed class BlobDatastoreTests
     }
 
     [Fact]
+    public void InputModesDownloadMountAndDirectWorkForLocalAndBlobData()
+    {
+        var container = AzuriteServer.NewContainer();
+        Upload(container, "raw/a.csv", "blob\n");
+        var project = new PipelineProject("modes").WithProject($"""
+              <ItemGroup>
+                <Datastore Include="lake" Kind="AzureBlob" Container="{container.Name}" ConnectionStringVariable="LAKE_CONNECTION" />
+                <FileDataset Include="local_copy" Path="data/*.csv" Mode="Download" />
+                <FileDataset Include="local_path" Path="data/*.csv" Mode="Direct" />
+                <FileDataset Include="blob_copy" Datastore="lake" Path="raw" Mode="Download" />
+                <FileDataset Include="blob_uri" Datastore="lake" Path="raw" Mode="Direct" />
+                <StepOutput Include="seen" />
+                <CommandStep Include="look" SourceDirectory="step" Command="sh look.sh {"{input:local_copy}"} {"{input:local_path}"} {"{input:blob_copy}"} {"{input:blob_uri}"} {"{output:seen}"}" />
+              </ItemGroup>
+            """)
+            .Write("data/a.csv", "local\n").Write("data/readme.txt", "outside the glob")
+            .Write("step/look.sh", "echo changed >> \"$1/a.csv\"; echo changed >> \"$3/a.csv\"; cat \"$1/a.csv\" \"$3/a.csv\" > \"$5/copies.txt\"; echo \"$2\" > \"$5/path.txt\"; echo \"$4\" > \"$5/uri.txt\"\n");
+        project.Environment["LAKE_CONNECTION"] = AzuriteServer.ConnectionString;
+
+        var build = project.Build().ShouldSucceed();
+
+        using var history = project.History();
+        var seen = Path.Combine(project.Datastore, history.StepRuns(build.RunId).Single().Outputs["seen"].Path);
+        Assert.Equal("local\nchanged\nblob\nchanged\n", File.ReadAllText(Path.Combine(seen, "copies.txt")));
+        Assert.Equal("local\n", File.ReadAllText(Path.Combine(project.Directory, "data", "a.csv"))); // Download gave the step copies
+        Assert.Equal("blob\n", container.GetBlobClient("raw/a.csv").DownloadContent().Value.Content.ToString());
+        Assert.Equal(Path.Combine(project.Directory, "data"), File.ReadAllText(Path.Combine(seen, "path.txt")).Trim());
+        Assert.Equal($"http://127.0.0.1:10000/devstoreaccount1/{container.Name}/raw", File.ReadAllText(Path.Combine(seen, "uri.txt")).Trim());
+
+        project.WithProject(File.ReadAllText(project.ProjectFile).Replace("Path=\"data/*.csv\" Mode=\"Direct\"", "Path=\"data/*.csv\"")
+            .Replace("<Project Sdk=\"PipelineSdk\">\n", "").Replace("\n</Project>\n", ""));
+        Assert.Equal("input 'local_path' mode Direct → Mount", project.Build().ShouldSucceed().ReasonFor("look"));
+    }
+
+    [Fact]
     public void SecretWrittenIntoTheProjectIsRefused()
     {
         var project = new PipelineProject("inline").WithProject("""

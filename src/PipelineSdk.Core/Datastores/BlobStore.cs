@@ -72,6 +72,9 @@ public sealed class BlobStore
         return files;
     }
 
+    /// <summary>Where blobs under a prefix live, without credentials (for Direct inputs).</summary>
+    public string UriOf(string prefix) => $"{_container.Uri.AbsoluteUri.TrimEnd('/')}/{prefix.Trim('/')}";
+
     public void Download(string blobName, string localPath)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(localPath)!);

@@ -184,7 +184,8 @@ public sealed class PipelineRunner
             inputs.ToDictionary(i => i.Key, i => i.Value.Files),
             FileGroup.Of(HashPathFiles(step)),
             node.Outputs,
-            _stepLibrary.Value);
+            _stepLibrary.Value,
+            Pipeline.Datasets.Where(d => node.Inputs.Contains(d.Name)).ToDictionary(d => d.Name, d => d.Mode));
 
         if (_options.DryRun)
         {
@@ -388,10 +389,18 @@ public sealed class PipelineRunner
         var inputPaths = new Dictionary<string, string>();
         foreach (var (name, input) in inputs)
         {
+            var mode = Pipeline.Datasets.FirstOrDefault(d => d.Name == name)?.Mode ?? InputMode.Mount; // outputs read as mounted
+            if (mode == InputMode.Direct)
+            {
+                inputPaths[name] = input.Blob is var (directStore, directPrefix) ? directStore.UriOf(directPrefix) : input.Path;
+                continue;
+            }
             if (input.Blob is var (store, prefix))
                 foreach (var (relative, id) in input.Files.Files.Where(f => !File.Exists(BlobCachePath(f.Value))))
                     store.Download($"{prefix.Trim('/')}/{relative}".TrimStart('/'), BlobCachePath(id));
-            inputPaths[name] = input.Links is { } links ? Materialize(links, Path.Combine(work, "inputs", name)) : input.Path;
+            var folder = Path.Combine(work, "inputs", name);
+            inputPaths[name] = mode == InputMode.Download ? Copy(input, folder)
+                : input.Links is { } links ? Materialize(links, folder) : input.Path;
         }
 
         var staging = new Dictionary<string, (StepOutput Output, string Folder)>();
@@ -529,6 +538,19 @@ public sealed class PipelineRunner
         {
             Directory.Delete(temporary, recursive: true); // another build stored the same snapshot first
         }
+    }
+
+    /// <summary>Download mode: private copies the step may change without touching the data.</summary>
+    private static string Copy(ResolvedInput input, string folder)
+    {
+        foreach (var relative in input.Files.Files.Keys)
+        {
+            var target = Path.Combine(folder, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(input.Links?[relative] ?? Path.Combine(input.Path, relative), target);
+        }
+        Directory.CreateDirectory(folder);
+        return folder;
     }
 
     /// <summary>

@@ -42,7 +42,8 @@ public sealed class StepFingerprint
         IReadOnlyDictionary<string, FileGroup> inputs,
         FileGroup hashPaths,
         IEnumerable<string> outputs,
-        string? stepLibrary)
+        string? stepLibrary,
+        IReadOnlyDictionary<string, InputMode>? inputModes = null)
     {
         var f = new Dictionary<string, string>
         {
@@ -60,6 +61,9 @@ public sealed class StepFingerprint
         foreach (var (name, value) in parameters) f[$"param:{name}"] = value;
         foreach (var (input, files) in inputs) groups[$"input:{input}"] = files;
         foreach (var (name, group) in groups) f[name] = group.Hash;
+        // A path, private copies or a bare URI are different things to run on.
+        foreach (var (input, mode) in inputModes ?? new Dictionary<string, InputMode>())
+            if (mode != InputMode.Mount) f[$"mode:{input}"] = mode.ToString();
         // The outputs' names, not their destinations: a result that never wrote an output cannot stand in for one that must.
         foreach (var output in outputs) f[$"output:{output}"] = "";
         return new StepFingerprint(f, groups);
@@ -97,6 +101,7 @@ public sealed class StepFingerprint
                 "arguments" => (5, "arguments changed"),
                 "output" => (5, $"output '{rest}' {what}"),
                 "param" => (6, what == "changed" ? $"parameter {rest} {before} → {now}" : $"parameter {rest} {what}"),
+                "mode" => (7, $"input '{rest}' mode {before ?? "Mount"} → {now ?? "Mount"}"),
                 "environment" => (9, $"environment '{before}' → '{now}'"),
                 "steplib" => (9, "step library (pipelinesdk) changed"),
                 _ => (10, $"{key} {what}"),

@@ -8,6 +8,13 @@ public sealed record SourceLocation(string File, int Line = 0, int Column = 0)
 
 public enum StepKind { PythonScript, Command, DataTransfer }
 
+/// <summary>
+/// Download: private copies in the step's working area. Mount: read-only access in place (a local folder as is,
+/// other files as links; blob files through the content-keyed local cache, not a FUSE mount). Direct: only the
+/// location (a local path, or the blob URI without credentials); the step reads it itself.
+/// </summary>
+public enum InputMode { Mount, Download, Direct }
+
 public sealed record Step
 {
     public required string Name { get; init; }
@@ -46,6 +53,9 @@ public sealed record FileDataset(string Name, string Path, string? Datastore = n
 
     /// <summary>Register the files at <see cref="Path"/> as a new version of the dataset named like this item whenever their content changes.</summary>
     public bool Register { get; init; }
+
+    /// <summary>How a step gets the files (Azure ML's as_download / as_mount / direct).</summary>
+    public InputMode Mode { get; init; } = InputMode.Mount;
 
     /// <summary>The registered name and version (null: the latest) that <see cref="Registered"/> names, or null when it cannot be read.</summary>
     public (string Name, int? Version)? RegisteredReference => Registered?.Split(':') switch

@@ -85,6 +85,9 @@ public sealed class ProjectReader
         {
             Registered = Text(item, "Dataset"),
             Register = Flag(item, "Register", at, $"FileDataset '{item.Name}'"),
+            Mode = Text(item, "Mode") is { } mode
+                ? Enum.TryParse<InputMode>(mode, ignoreCase: true, out var parsed) ? parsed : Invalid(at, $"FileDataset '{item.Name}' has Mode='{mode}'; use Download, Mount or Direct.", InputMode.Mount)
+                : InputMode.Mount,
         };
     }
 
