@@ -99,9 +99,7 @@ public sealed class BlobDatastoreTests
         Upload(container, "raw/a.csv", "1\n");
         var project = BlobProject("uploadfault", container.Name);
         var release = Path.Combine(project.Directory, "release");
-        project.WithProject(File.ReadAllText(project.ProjectFile)
-            .Replace("wc -l > {output:summary}/count.txt", $"wc -l > {{output:summary}}/count.txt; while [ ! -f {release} ]; do sleep 0.1; done")
-            .Replace("<Project Sdk=\"PipelineSdk\">\n", "").Replace("\n</Project>\n", ""));
+        project.EditProject(text => text.Replace("wc -l > {output:summary}/count.txt", $"wc -l > {{output:summary}}/count.txt; while [ ! -f {release} ]; do sleep 0.1; done"));
 
         var build = project.StartBuild();
         build.WaitForOutput("count: running", TimeSpan.FromMinutes(2));
@@ -175,8 +173,7 @@ public sealed class BlobDatastoreTests
         Assert.Equal(Path.Combine(project.Directory, "data"), File.ReadAllText(Path.Combine(seen, "path.txt")).Trim());
         Assert.Equal($"http://127.0.0.1:10000/devstoreaccount1/{container.Name}/raw", File.ReadAllText(Path.Combine(seen, "uri.txt")).Trim());
 
-        project.WithProject(File.ReadAllText(project.ProjectFile).Replace("Path=\"data/*.csv\" Mode=\"Direct\"", "Path=\"data/*.csv\"")
-            .Replace("<Project Sdk=\"PipelineSdk\">\n", "").Replace("\n</Project>\n", ""));
+        project.EditProject(text => text.Replace("Path=\"data/*.csv\" Mode=\"Direct\"", "Path=\"data/*.csv\""));
         Assert.Equal("input 'local_path' mode Direct → Mount", project.Build().ShouldSucceed().ReasonFor("look"));
     }
 

@@ -78,6 +78,13 @@ public sealed class PipelineProject
         return this;
     }
 
+    /// <summary>Rewrites the project file through <paramref name="edit"/>.</summary>
+    public PipelineProject EditProject(Func<string, string> edit)
+    {
+        File.WriteAllText(ProjectFile, edit(File.ReadAllText(ProjectFile)));
+        return this;
+    }
+
     public PipelineProject Write(string relativePath, string content)
     {
         var path = Path.Combine(Directory, relativePath);
