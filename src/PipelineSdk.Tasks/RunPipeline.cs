@@ -34,8 +34,11 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
     /// <summary><c>DataTransferStep</c> items: Source (a dataset or output), Destination (an output, usually on another datastore).</summary>
     public ITaskItem[] DataTransferSteps { get; set; } = [];
 
-    /// <summary><c>FileDataset</c> items: Path (folder or glob), Datastore.</summary>
+    /// <summary><c>FileDataset</c> items: Path (folder or glob), Datastore, Mode, Register, Dataset.</summary>
     public ITaskItem[] FileDatasets { get; set; } = [];
+
+    /// <summary><c>TabularDataset</c> items: a FileDataset's metadata plus Delimiter, Header, Encoding.</summary>
+    public ITaskItem[] TabularDatasets { get; set; } = [];
 
     /// <summary><c>StepOutput</c> items: Datastore, Destination (with {run-id} and {output-name}).</summary>
     public ITaskItem[] StepOutputs { get; set; } = [];
@@ -86,6 +89,7 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
             ["CommandStep"] = ToItems(CommandSteps),
             ["DataTransferStep"] = ToItems(DataTransferSteps),
             ["FileDataset"] = ToItems(FileDatasets),
+            ["TabularDataset"] = ToItems(TabularDatasets),
             ["StepOutput"] = ToItems(StepOutputs),
             ["PipelineParameter"] = ToItems(PipelineParameters),
             ["ComputeTarget"] = ToItems(ComputeTargets),

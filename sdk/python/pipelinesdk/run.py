@@ -21,6 +21,7 @@ ENV_INPUTS = "PIPELINE_INPUTS"
 ENV_OUTPUTS = "PIPELINE_OUTPUTS"
 ENV_PARAMS = "PIPELINE_PARAMS"
 ENV_METRICS_FILE = "PIPELINE_METRICS_FILE"
+ENV_TABULAR = "PIPELINE_TABULAR"
 _ENV_NAMES = (ENV_RUN_ID, ENV_PARENT_RUN_ID, ENV_STEP, ENV_EXPERIMENT, ENV_WORKSPACE, ENV_WORKSPACE_NAME,
               ENV_INPUTS, ENV_OUTPUTS, ENV_PARAMS, ENV_METRICS_FILE)
 
@@ -56,7 +57,7 @@ class Run:
     """A step run (online) or a script run by hand (offline). Get it with ``Run.get_context()``."""
 
     def __init__(self, *, run_id, parent_id=None, step=None, experiment=None, inputs=None, outputs=None,
-                 parameters=None, metrics_file=None, offline=False):
+                 parameters=None, metrics_file=None, offline=False, tabular=None):
         self.id = run_id
         self.parent = ParentRun(parent_id) if parent_id else None
         self.step = step
@@ -64,6 +65,7 @@ class Run:
         self.input_datasets = dict(inputs or {})
         self.output_datasets = dict(outputs or {})
         self.parameters = dict(parameters or {})
+        self._tabular = dict(tabular or {})
         self.offline = offline
         self._metrics_file = metrics_file
         self._prefix = "[offline run]" if offline else f"[run {run_id}]"
@@ -110,6 +112,7 @@ class Run:
             outputs=_json_env(environ, ENV_OUTPUTS),
             parameters=_json_env(environ, ENV_PARAMS),
             metrics_file=environ.get(ENV_METRICS_FILE) or None,
+            tabular=json.loads(environ.get(ENV_TABULAR) or "{}"),
         )
 
     def __repr__(self):
@@ -264,15 +267,37 @@ class Run:
         return destination
 
     def read_rows(self, name):
-        """Rows of the input ``name`` as dicts: csv.DictReader over the input's CSV file, or over
-        every ``*.csv`` below its folder in sorted relative-path order."""
-        files = _csv_files(self._input_path(name))
+        """Rows of the input ``name`` as dicts. For a TabularDataset, with the delimiter, header and
+        encoding it declares and each value converted to its inferred column type (int, float, bool,
+        str; an empty field is None), over all its files. Otherwise csv.DictReader over the input's CSV
+        file, or over every ``*.csv`` below its folder, in sorted relative-path order."""
+        schema = self.tabular_schema(name)
+        if schema is None:
+            files = _csv_files(self._input_path(name))
 
-        def rows():
+            def rows():
+                for file in files:
+                    with open(file, newline="", encoding="utf-8-sig") as f:
+                        yield from csv.DictReader(f)
+            return rows()
+        files = _all_files(self._input_path(name))
+        columns = [(c["Name"], _CONVERTERS[c["Type"]]) for c in schema["Columns"]]
+
+        def typed_rows():
             for file in files:
-                with open(file, newline="", encoding="utf-8-sig") as f:
-                    yield from csv.DictReader(f)
-        return rows()
+                with open(file, newline="", encoding=schema["Encoding"]) as f:
+                    reader = csv.reader(f, delimiter=schema["Delimiter"])
+                    if schema["Header"]:
+                        next(reader, None)
+                    for record in reader:
+                        if record:
+                            yield {name: (convert(value) if value != "" else None) for (name, convert), value in zip(columns, record)}
+        return typed_rows()
+
+    def tabular_schema(self, name):
+        """The schema the engine inferred for TabularDataset input ``name`` (Delimiter, Header, Encoding,
+        Columns with Name and Type, Rows), or None for any other input."""
+        return self._tabular.get(name)
 
     def read_dataframe(self, name, **read_csv_args):
         """The input ``name`` as one pandas DataFrame (its CSV files concatenated in read_rows order)."""
@@ -432,6 +457,18 @@ def _artifact_name(name):
 
 def _safe_file_name(name):
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".") or "image"
+
+
+_CONVERTERS = {"int": int, "float": float, "bool": lambda v: v.lower() == "true", "string": str}
+
+
+def _all_files(path):
+    if os.path.isfile(path):
+        return [path]
+    found = []
+    for folder, _, files in os.walk(path):
+        found.extend(os.path.relpath(os.path.join(folder, f), path).replace(os.sep, "/") for f in files)
+    return [os.path.join(path, relative) for relative in sorted(found)]
 
 
 def _csv_files(path):

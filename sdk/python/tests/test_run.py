@@ -413,6 +413,19 @@ class InputTests(RunTestCase):
         self.assertEqual(rows, [{"x": "1", "label": "a"}, {"x": "2", "label": "b"},
                                 {"x": "3", "label": "c"}, {"x": "4", "label": "d"}])
 
+    def test_read_rows_of_a_tabular_input_uses_its_format_and_types(self):
+        self.write("sales/q1.tsv", "region\tunits\tprice\tactive\nnorth\t3\t1.5\ttrue\n")
+        self.write("sales/q2.tsv", "region\tunits\tprice\tactive\nsouth\t\t2\tfalse\n")
+        schema = {"Delimiter": "\t", "Header": True, "Encoding": "utf-8", "Rows": 2, "Columns": [
+            {"Name": "region", "Type": "string"}, {"Name": "units", "Type": "int"},
+            {"Name": "price", "Type": "float"}, {"Name": "active", "Type": "bool"}]}
+        run = self.online(PIPELINE_INPUTS=json.dumps({"sales": os.path.join(self.dir, "sales")}),
+                          PIPELINE_TABULAR=json.dumps({"sales": schema}))
+        self.assertEqual(run.tabular_schema("sales")["Rows"], 2)
+        self.assertEqual(list(run.read_rows("sales")), [
+            {"region": "north", "units": 3, "price": 1.5, "active": True},
+            {"region": "south", "units": None, "price": 2.0, "active": False}])
+
     def test_read_rows_of_one_file(self):
         path = self.write("data/train.csv", "\ufeffa,b\n1,2\n")
         run = self.online(PIPELINE_INPUTS=json.dumps({"train": path}))

@@ -403,6 +403,26 @@ public sealed class PipelineRunner
                 : input.Links is { } links ? Materialize(links, folder) : input.Path;
         }
 
+        var tables = new Dictionary<string, TabularSchema>();
+        foreach (var dataset in Pipeline.Datasets.Where(d => d.Tabular is not null && inputs.ContainsKey(d.Name) && Path.IsPathRooted(inputPaths[d.Name])))
+        {
+            try
+            {
+                var files = inputs[dataset.Name].Files;
+                tables[dataset.Name] = TabularSchema.Infer(dataset.Tabular!, [.. files.Files.Keys.Select(f => (f, Path.Combine(inputPaths[dataset.Name], f)))]);
+                _history.RecordTabularSchema(files.Hash, JsonSerializer.Serialize(tables[dataset.Name]));
+            }
+            catch (FormatException e)
+            {
+                var message = $"input '{dataset.Name}' is not one table: {e.Message}";
+                _history.RecordStepRun(NewRecord(stepRunId, node, RunStatus.Failed, true, $"{why}; {message}") with
+                {
+                    Fingerprint = fingerprint.Value, Snapshot = snapshot.Id, Started = started, Ended = DateTimeOffset.UtcNow,
+                }, fingerprint);
+                return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, null, [message], clock.Elapsed, null, differences), null);
+            }
+        }
+
         var staging = new Dictionary<string, (StepOutput Output, string Folder)>();
         foreach (var name in node.Outputs)
         {
@@ -437,6 +457,7 @@ public sealed class PipelineRunner
             ["PIPELINE_OUTPUTS"] = JsonSerializer.Serialize(staging.ToDictionary(s => s.Key, s => s.Value.Folder)),
             ["PIPELINE_PARAMS"] = JsonSerializer.Serialize(stepParameters),
             ["PIPELINE_METRICS_FILE"] = metricsFile,
+            ["PIPELINE_TABULAR"] = JsonSerializer.Serialize(tables),
             ["PYTHONUNBUFFERED"] = "1",
             ["PYTHONDONTWRITEBYTECODE"] = "1",
         };

@@ -8,6 +8,9 @@ public sealed record SourceLocation(string File, int Line = 0, int Column = 0)
 
 public enum StepKind { PythonScript, Command, DataTransfer }
 
+/// <summary>Delimited text files (CSV, TSV) read as rows: Azure ML's Dataset.Tabular.from_delimited_files.</summary>
+public sealed record TabularFormat(char Delimiter, bool Header, string Encoding);
+
 /// <summary>
 /// Download: private copies in the step's working area. Mount: read-only access in place (a local folder as is,
 /// other files as links; blob files through the content-keyed local cache, not a FUSE mount). Direct: only the
@@ -56,6 +59,9 @@ public sealed record FileDataset(string Name, string Path, string? Datastore = n
 
     /// <summary>How a step gets the files (Azure ML's as_download / as_mount / direct).</summary>
     public InputMode Mode { get; init; } = InputMode.Mount;
+
+    /// <summary>Set for a TabularDataset: how its delimited files read; the schema is inferred when a step uses it.</summary>
+    public TabularFormat? Tabular { get; init; }
 
     /// <summary>The registered name and version (null: the latest) that <see cref="Registered"/> names, or null when it cannot be read.</summary>
     public (string Name, int? Version)? RegisteredReference => Registered?.Split(':') switch

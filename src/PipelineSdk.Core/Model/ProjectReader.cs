@@ -17,7 +17,7 @@ public sealed record ProjectItem(string Name, IReadOnlyDictionary<string, string
 /// </summary>
 public sealed class ProjectReader
 {
-    public static readonly string[] ItemTypes = ["PythonScriptStep", "CommandStep", "DataTransferStep", "FileDataset", "StepOutput", "PipelineParameter", "ComputeTarget", "Datastore"];
+    public static readonly string[] ItemTypes = ["PythonScriptStep", "CommandStep", "DataTransferStep", "FileDataset", "TabularDataset", "StepOutput", "PipelineParameter", "ComputeTarget", "Datastore"];
     private readonly string _projectFile;
     private readonly string _projectDirectory;
     private readonly Dictionary<(string Type, string Name), Queue<SourceLocation>> _locations;
@@ -36,7 +36,7 @@ public sealed class ProjectReader
             ExperimentName = experimentName,
             ProjectFile = projectFile,
             Steps = [.. Of("PythonScriptStep").Select(reader.PythonScriptStep), .. Of("CommandStep").Select(reader.CommandStep), .. Of("DataTransferStep").Select(reader.DataTransferStep)],
-            Datasets = [.. Of("FileDataset").Select(reader.FileDataset)],
+            Datasets = [.. Of("FileDataset").Select(i => reader.FileDataset(i, "FileDataset")), .. Of("TabularDataset").Select(reader.TabularDataset)],
             Outputs = [.. Of("StepOutput").Select(reader.StepOutput)],
             Parameters = parameters,
             ComputeTargets = [.. Of("ComputeTarget").Select(reader.ComputeTarget)],
@@ -78,15 +78,32 @@ public sealed class ProjectReader
         Outputs = Text(item, "Destination") is { } destination ? [destination] : [],
     };
 
-    private FileDataset FileDataset(ProjectItem item)
+    private FileDataset TabularDataset(ProjectItem item)
     {
-        var at = Locate("FileDataset", item.Name);
+        var dataset = FileDataset(item, "TabularDataset");
+        var at = dataset.Location!;
+        var delimiter = Text(item, "Delimiter") switch
+        {
+            null => ',',
+            "\\t" or "tab" or "Tab" => '\t',
+            { Length: 1 } d => d[0],
+            var d => Invalid(at, $"TabularDataset '{item.Name}' has Delimiter='{d}'; use one character, or \\t for tabs.", ','),
+        };
+        var encoding = Text(item, "Encoding") ?? "utf-8";
+        try { System.Text.Encoding.GetEncoding(encoding); }
+        catch (ArgumentException) { Invalid(at, $"TabularDataset '{item.Name}' has Encoding='{encoding}', which is not an encoding name; use utf-8, latin1, utf-16...", 0); }
+        return dataset with { Tabular = new TabularFormat(delimiter, Flag(item, "Header", at, $"TabularDataset '{item.Name}'", fallback: true), encoding) };
+    }
+
+    private FileDataset FileDataset(ProjectItem item, string type)
+    {
+        var at = Locate(type, item.Name);
         return new(item.Name, Text(item, "Path") ?? "", Text(item, "Datastore"), at)
         {
             Registered = Text(item, "Dataset"),
-            Register = Flag(item, "Register", at, $"FileDataset '{item.Name}'"),
+            Register = Flag(item, "Register", at, $"{type} '{item.Name}'"),
             Mode = Text(item, "Mode") is { } mode
-                ? Enum.TryParse<InputMode>(mode, ignoreCase: true, out var parsed) ? parsed : Invalid(at, $"FileDataset '{item.Name}' has Mode='{mode}'; use Download, Mount or Direct.", InputMode.Mount)
+                ? Enum.TryParse<InputMode>(mode, ignoreCase: true, out var parsed) ? parsed : Invalid(at, $"{type} '{item.Name}' has Mode='{mode}'; use Download, Mount or Direct.", InputMode.Mount)
                 : InputMode.Mount,
         };
     }

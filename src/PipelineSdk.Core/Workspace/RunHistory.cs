@@ -89,6 +89,7 @@ public sealed class RunHistory : IDisposable
             step_run TEXT NOT NULL REFERENCES step_runs(id), name TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (step_run, name));
         CREATE TABLE IF NOT EXISTS fingerprints (fingerprint TEXT PRIMARY KEY, fields TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS manifests (hash TEXT PRIMARY KEY, files TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS tabular_schemas (hash TEXT PRIMARY KEY, schema TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS dataset_versions (
             name TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL REFERENCES manifests(hash), datastore TEXT NOT NULL,
             source TEXT NOT NULL, registered TEXT NOT NULL, PRIMARY KEY (name, version));
@@ -359,6 +360,21 @@ public sealed class RunHistory : IDisposable
         while (reader.Read())
             list.Add(new DatasetVersionRecord(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), DateTimeOffset.Parse(reader.GetString(5))));
         return list;
+    }
+
+    /// <summary>Keeps the schema inferred for a tabular input's content (its file group hash).</summary>
+    public void RecordTabularSchema(string hash, string schemaJson)
+    {
+        lock (_lock) Execute("INSERT OR REPLACE INTO tabular_schemas (hash, schema) VALUES ($h, $s)", ("$h", hash), ("$s", schemaJson));
+    }
+
+    public string? TabularSchema(string hash)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT schema FROM tabular_schemas WHERE hash = $h", ("$h", hash));
+            return cmd.ExecuteScalar() as string;
+        }
     }
 
     /// <summary>The files (relative path → content hash) behind a file group's hash, if it was ever recorded.</summary>
