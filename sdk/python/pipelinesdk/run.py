@@ -307,7 +307,18 @@ class Run:
             raise ImportError("Run.read_dataframe needs pandas, which is not installed in this Python "
                               "(pip install pandas); Run.read_rows(name) yields the same rows as dicts "
                               "with the standard library only") from error
-        frames = [pandas.read_csv(file, **read_csv_args) for file in _csv_files(self._input_path(name))]
+        schema = self.tabular_schema(name)
+        if schema is None:
+            files = _csv_files(self._input_path(name))
+        else:
+            # A TabularDataset's own format, unless the caller says otherwise.
+            files = _all_files(self._input_path(name))
+            read_csv_args.setdefault("sep", schema["Delimiter"])
+            read_csv_args.setdefault("encoding", schema["Encoding"])
+            if not schema["Header"]:
+                read_csv_args.setdefault("header", None)
+                read_csv_args.setdefault("names", [c["Name"] for c in schema["Columns"]])
+        frames = [pandas.read_csv(file, **read_csv_args) for file in files]
         return frames[0] if len(frames) == 1 else pandas.concat(frames, ignore_index=True)
 
     def complete(self):

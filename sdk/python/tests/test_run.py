@@ -461,6 +461,19 @@ class InputTests(RunTestCase):
         self.assertEqual(frame, ("concat", ["a.csv", "b.csv"], True))
         self.assertEqual(calls, [("a.csv", {"sep": ","}), ("b.csv", {"sep": ","})])
 
+    def test_read_dataframe_of_a_tabular_input_uses_its_format(self):
+        self.write("sales/q1.tsv", "1\tnorth\n")
+        calls = []
+        fake = types.ModuleType("pandas")
+        fake.read_csv = lambda path, **kw: calls.append((os.path.basename(path), kw)) or "frame"
+        schema = {"Delimiter": "\t", "Header": False, "Encoding": "latin1", "Rows": 1,
+                  "Columns": [{"Name": "column1", "Type": "int"}, {"Name": "column2", "Type": "string"}]}
+        run = self.online(PIPELINE_INPUTS=json.dumps({"sales": os.path.join(self.dir, "sales")}),
+                          PIPELINE_TABULAR=json.dumps({"sales": schema}))
+        with mock.patch.dict(sys.modules, {"pandas": fake}):
+            self.assertEqual(run.read_dataframe("sales"), "frame")
+        self.assertEqual(calls, [("q1.tsv", {"sep": "\t", "encoding": "latin1", "header": None, "names": ["column1", "column2"]})])
+
 
 class ImageTests(RunTestCase):
     def test_a_figure_is_saved_under_logs(self):
