@@ -178,6 +178,46 @@ public sealed class BlobDatastoreTests
     }
 
     [Fact]
+    public void BlobDefaultDatastoreSharesResultsWithAnotherMachine()
+    {
+        var container = AzuriteServer.NewContainer();
+        PipelineProject Machine(string name, string trainCommand)
+        {
+            var project = new PipelineProject(name).WithProject($"""
+                  <ItemGroup>
+                    <StepOutput Include="prepared" /><StepOutput Include="model" />
+                    <CommandStep Include="prep" Command="sh -c 'echo 42 > {"{output:prepared}"}/rows.txt'" />
+                    <CommandStep Include="train" Command="{trainCommand}" />
+                  </ItemGroup>
+                """).Write("workspace.json", $$$"""
+                {"name": "team", "path": ".mlworkspace", "defaultDatastore": {"kind": "AzureBlob", "container": "{{{container.Name}}}", "connectionStringVariable": "TEAM_STORE"}}
+                """);
+            project.Environment["TEAM_STORE"] = AzuriteServer.ConnectionString;
+            return project;
+        }
+        const string train = "sh -c 'cat {input:prepared}/rows.txt > {output:model}/w.txt'";
+        var agentA = Machine("agenta", train);
+        var first = agentA.Build().ShouldSucceed();
+        Assert.Equal(2, first.Ran);
+        Assert.Contains(container.GetBlobs(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "cache/", CancellationToken.None), b => b.Name.EndsWith(".json"));
+
+        // Another machine, empty local workspace, same pipeline: nothing runs.
+        var agentB = Machine("agentb", train);
+        var shared = agentB.Build().ShouldSucceed();
+        Assert.Equal((0, 2), (shared.Ran, shared.Reused));
+        Assert.Contains($"prep: reused from run {first.RunId} (shared cache)", shared.Output);
+
+        // A changed step on that machine runs there, reading the shared output from the container.
+        var agentC = Machine("agentc", "sh -c 'cat {input:prepared}/rows.txt {input:prepared}/rows.txt > {output:model}/w.txt'");
+        var changed = agentC.Build().ShouldSucceed();
+        Assert.Equal(new HashSet<string> { "train" }, changed.StepsThatRan);
+        using var history = agentC.History();
+        var model = history.StepRuns(changed.RunId).Single(s => s.Step == "train").Outputs["model"];
+        var blob = container.GetBlobClient($"{model.Path}/w.txt").DownloadContent().Value.Content.ToString();
+        Assert.Equal("42\n42\n", blob);
+    }
+
+    [Fact]
     public void SecretWrittenIntoTheProjectIsRefused()
     {
         var project = new PipelineProject("inline").WithProject("""

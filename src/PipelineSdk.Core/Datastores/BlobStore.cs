@@ -93,5 +93,21 @@ public sealed class BlobStore
         }
     }
 
+    /// <summary>A small text blob, or null when there is none.</summary>
+    public string? ReadText(string name)
+    {
+        try
+        {
+            return _container.GetBlobClient(name).DownloadContent().Value.Content.ToString();
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    public void WriteText(string name, string text) =>
+        _container.GetBlobClient(name).Upload(BinaryData.FromString(text), overwrite: true);
+
     private static string FirstLine(string text) => text.Split('\n')[0].Trim().TrimEnd('.');
 }

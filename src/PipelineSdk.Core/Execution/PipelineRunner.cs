@@ -99,6 +99,14 @@ public sealed class PipelineRunner
             catch (DatastoreException e) { return Stopped(new Diagnostic(Codes.DatastoreUnavailable, e.Message, store.Location ?? new(pipeline.ProjectFile))); }
         }
 
+        if (workspace.SharedDatastore is { } shared)
+        {
+            try { blobs[Datastore.DefaultName] = BlobStore.Connect(shared); }
+            catch (DatastoreException e) { return Stopped(new Diagnostic(Codes.DatastoreUnavailable, e.Message, shared.Location)); }
+            if (pipeline.Outputs.FirstOrDefault(o => o.RegisterAs is not null && o.Datastore is null) is { } registering)
+                return Stopped(new Diagnostic(Codes.InvalidMetadata, $"Output '{registering.Name}' registers a dataset, and the workspace's default datastore is a blob container, which this version does not register from. Write the output to a local Datastore.", registering.Location ?? new(pipeline.ProjectFile)));
+        }
+
         using var history = RunHistory.Open(workspace.DatabasePath);
         var registeredInputs = new Dictionary<string, DatasetVersionRecord>();
         foreach (var ds in pipeline.Datasets.Where(d => d.Registered is not null))
@@ -245,10 +253,28 @@ public sealed class PipelineRunner
             return (null, $"output {names} of run {cached.PipelineRunId} was deleted or modified and the store has no intact copy", Differences(node, fingerprint, out _));
         }
 
+        if (SharedCache(fingerprint.Value) is { } shared && shared.Outputs.Values.All(OutputIntact))
+            return (shared, $"reused from run {shared.PipelineRunId} (shared cache)", []);
+
         var differences = Differences(node, fingerprint, out var previous);
         if (previous is null) return (null, "no earlier run", differences);
         if (differences.Count > 0) return (null, differences[0], differences);
         return (null, $"earlier run {previous.PipelineRunId} {previous.Status.ToLowerInvariant()}", differences);
+    }
+
+    /// <summary>
+    /// With a blob default datastore, results are shared through it: <c>cache/&lt;fingerprint&gt;.json</c> describes a
+    /// successful step run and its outputs (in the same container), so another machine reuses them without running.
+    /// </summary>
+    private StepRunRecord? SharedCache(string fingerprint) =>
+        _blobs.TryGetValue(Datastore.DefaultName, out var shared) && shared.ReadText($"cache/{fingerprint}.json") is { } json
+            ? JsonSerializer.Deserialize<StepRunRecord>(json)
+            : null;
+
+    private void ShareResult(StepRunRecord record)
+    {
+        if (_blobs.TryGetValue(Datastore.DefaultName, out var shared) && record.Outputs.Values.All(o => IsBlob(o.Datastore)))
+            shared.WriteText($"cache/{record.Fingerprint}.json", JsonSerializer.Serialize(record with { LogPath = null }));
     }
 
     /// <summary>What differs from the step's most recent run in this experiment (only computed when the step will run).</summary>
@@ -427,7 +453,7 @@ public sealed class PipelineRunner
         foreach (var name in node.Outputs)
         {
             var output = Pipeline.Outputs.First(o => o.Name == name);
-            var folder = Path.Combine(IsBlob(output.Datastore) ? _workspace.DefaultDatastoreRoot : DatastoreRoot(output.Datastore), ".staging", stepRunId, name);
+            var folder = Path.Combine(IsBlob(output.Datastore ?? Datastore.DefaultName) ? _workspace.DefaultDatastoreRoot : DatastoreRoot(output.Datastore), ".staging", stepRunId, name);
             Directory.CreateDirectory(folder);
             staging[name] = (output, folder);
         }
@@ -509,7 +535,9 @@ public sealed class PipelineRunner
         }
         DeleteStaging(staging.Values.Select(s => s.Folder));
         Directory.Delete(work, recursive: true);
-        _history.RecordStepRun(record with { Status = RunStatus.Succeeded, Ended = DateTimeOffset.UtcNow, Outputs = outputs }, fingerprint, telemetry);
+        var succeeded = record with { Status = RunStatus.Succeeded, Ended = DateTimeOffset.UtcNow, Outputs = outputs };
+        _history.RecordStepRun(succeeded, fingerprint, telemetry);
+        ShareResult(succeeded);
         RegisterOutputs(node, outputs, stepRunId);
         return finish(new StepResult(node.Name, StepOutcome.Ran, why, stepRunId, null, 0, outcome.StderrTail, clock.Elapsed, logPath, differences, telemetry.Problems), outputs);
     }
@@ -519,8 +547,9 @@ public sealed class PipelineRunner
     {
         var relative = (output.Destination ?? StepOutput.DefaultDestination)
             .Replace("{run-id}", stepRunId).Replace("{output-name}", output.Name).Trim('/');
-        if (output.Datastore is { } storeName && _blobs.TryGetValue(storeName, out var blob))
+        if (_blobs.TryGetValue(output.Datastore ?? Datastore.DefaultName, out var blob))
         {
+            var storeName = output.Datastore ?? Datastore.DefaultName;
             // Uploaded under a prefix no earlier run used ({run-id}) and recorded only once every blob is there.
             var uploaded = _hashes.HashAll(staged, DatasetFiles.Resolve(staged, ".").RelativePaths);
             blob.Upload(staged, relative, uploaded);

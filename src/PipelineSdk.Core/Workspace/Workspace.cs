@@ -11,7 +11,7 @@ public sealed class WorkspaceException(string message) : Exception(message);
 /// found by walking up from the project for <c>workspace.json</c>; without one, a local workspace
 /// folder beside the project is created on first use (it ignores itself for git).
 /// </summary>
-public sealed class PipelineWorkspace
+public sealed record PipelineWorkspace
 {
     public const string ConfigFileName = "workspace.json";
     public const string DefaultFolderName = ".mlworkspace";
@@ -28,6 +28,12 @@ public sealed class PipelineWorkspace
     public string Root { get; }
     /// <summary>The workspace.json this workspace came from, or null for the default one.</summary>
     public string? ConfigFile { get; }
+
+    /// <summary>
+    /// A blob container as the default datastore (workspace.json "defaultDatastore"): outputs without a datastore
+    /// go there, and so does the reuse cache, shared by every machine whose workspace names the same container.
+    /// </summary>
+    public Datastore? SharedDatastore { get; private init; }
 
     public string DatabasePath => Path.Combine(Root, "runs.db");
     public string DefaultDatastoreRoot => Path.Combine(Root, "datastore");
@@ -65,11 +71,23 @@ public sealed class PipelineWorkspace
     private static PipelineWorkspace FromConfig(string config, bool create)
     {
         string? name, folder;
+        Datastore? shared = null;
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(config));
             name = doc.RootElement.TryGetProperty("name", out var n) ? n.GetString() : null;
             folder = doc.RootElement.TryGetProperty("path", out var p) ? p.GetString() : null;
+            if (doc.RootElement.TryGetProperty("defaultDatastore", out var store))
+            {
+                var kind = store.TryGetProperty("kind", out var k) ? k.GetString() : null;
+                if (!string.Equals(kind, Datastore.AzureBlobKind, StringComparison.OrdinalIgnoreCase) || !store.TryGetProperty("container", out var container))
+                    throw new WorkspaceException($"{config}: defaultDatastore must be {{\"kind\": \"AzureBlob\", \"container\": \"name\", \"connectionStringVariable\": \"VARIABLE\"}} (leave it out for the local default).");
+                shared = new Datastore(Datastore.DefaultName, Datastore.AzureBlobKind, "", new SourceLocation(config))
+                {
+                    Container = container.GetString(),
+                    ConnectionVariable = store.TryGetProperty("connectionStringVariable", out var v) ? v.GetString() : null,
+                };
+            }
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
@@ -77,7 +95,8 @@ public sealed class PipelineWorkspace
         }
         var dir = Path.GetDirectoryName(config)!;
         var root = Path.GetFullPath(Path.Combine(dir, folder ?? DefaultFolderName));
-        return create ? Create(name ?? Path.GetFileName(dir), root, config) : new PipelineWorkspace(name ?? Path.GetFileName(dir), root, config);
+        var workspace = create ? Create(name ?? Path.GetFileName(dir), root, config) : new PipelineWorkspace(name ?? Path.GetFileName(dir), root, config);
+        return workspace with { SharedDatastore = shared };
     }
 
     private static PipelineWorkspace Create(string name, string root, string? config)
