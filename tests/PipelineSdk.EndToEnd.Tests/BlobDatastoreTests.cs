@@ -218,6 +218,33 @@ public sealed class BlobDatastoreTests
     }
 
     [Fact]
+    public void LargeOutputIsHashedAndUploadedWithFlatMemory()
+    {
+        var container = AzuriteServer.NewContainer();
+        (BuildResult Build, long Peak) Write(string name, long bytes)
+        {
+            var project = new PipelineProject(name).WithProject($"""
+                  <ItemGroup>
+                    <Datastore Include="lake" Kind="AzureBlob" Container="{container.Name}" ConnectionStringVariable="LAKE_CONNECTION" />
+                    <StepOutput Include="big" Datastore="lake" Destination="{name}/{"{run-id}"}" />
+                    <CommandStep Include="write" Command="sh -c 'head -c {bytes} /dev/urandom > {"{output:big}"}/data.bin'" />
+                  </ItemGroup>
+                """);
+            project.Environment["LAKE_CONNECTION"] = AzuriteServer.ConnectionString;
+            var (result, peak) = project.StartBuild().WaitForExitMeasuringMemory();
+            return (result.ShouldSucceed(), peak);
+        }
+
+        var small = Write("small", 1024);
+        var large = Write("large", 300L << 20);
+
+        var uploaded = container.GetBlobs(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "large/", CancellationToken.None).Single();
+        Assert.Equal(300L << 20, uploaded.Properties.ContentLength);
+        // Streaming: the 300 MiB file never sits in memory (a copy in memory alone would add 300 MiB).
+        Assert.True(large.Peak - small.Peak < 120L << 20, $"peak memory {small.Peak >> 20} MiB for 1 KiB vs {large.Peak >> 20} MiB for 300 MiB");
+    }
+
+    [Fact]
     public void SecretWrittenIntoTheProjectIsRefused()
     {
         var project = new PipelineProject("inline").WithProject("""

@@ -164,6 +164,23 @@ public sealed class RunningBuild
 
     public int Pid => _process.Id;
 
+    /// <summary>Waits for the end, sampling the build process's resident memory; returns the result and the peak (bytes).</summary>
+    public (BuildResult Result, long PeakBytes) WaitForExitMeasuringMemory()
+    {
+        long peak = 0;
+        while (!_process.HasExited)
+        {
+            try
+            {
+                var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:"));
+                if (line is not null) peak = Math.Max(peak, long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024);
+            }
+            catch (IOException) { }
+            Thread.Sleep(20);
+        }
+        return (WaitForExit(), peak);
+    }
+
     public string Output
     {
         get { lock (_gate) return _output.ToString(); }
