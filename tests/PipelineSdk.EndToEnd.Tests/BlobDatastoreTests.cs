@@ -76,11 +76,13 @@ public sealed class BlobDatastoreTests
         const string wrongKey = "Zm9yZ2VkLWtleS1mb3ItdGVzdGluZy1vbmx5LW5vdC1hLXJlYWwtc2VjcmV0LXZhbHVlLWF0LWFsbA==";
         var badKey = BlobProject("badkey", container.Name,
             $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={wrongKey};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;");
+        var unreachable = BlobProject("unreachable", container.Name,
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={wrongKey};BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;");
         var missing = BlobProject("nocontainer", "absent-container");
         var unset = BlobProject("unset", container.Name);
         unset.Environment.Remove("LAKE_CONNECTION");
 
-        var results = new[] { (badKey, "Server failed to authenticate the request"), (missing, "container 'absent-container' does not exist"), (unset, "environment variable LAKE_CONNECTION, which is not set") }
+        var results = new[] { (badKey, "Server failed to authenticate the request"), (unreachable, "Connection refused (127.0.0.1:9)"), (missing, "container 'absent-container' does not exist"), (unset, "environment variable LAKE_CONNECTION, which is not set") }
             .Select(c => (c.Item1, c.Item2, Build: c.Item1.Build().ShouldFail())).ToList();
 
         foreach (var (project, mentions, build) in results)
