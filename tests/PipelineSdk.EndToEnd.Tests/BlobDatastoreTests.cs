@@ -247,6 +247,42 @@ public sealed class BlobDatastoreTests
     }
 
     [Fact]
+    public void BlobDataAndBlobOutputsRegisterImmutableVersions()
+    {
+        var container = AzuriteServer.NewContainer();
+        Upload(container, "raw/a.csv", "v1\n");
+        var items = $"""
+              <ItemGroup>
+                <Datastore Include="lake" Kind="AzureBlob" Container="{container.Name}" ConnectionStringVariable="LAKE_CONNECTION" />
+                <FileDataset Include="raw" Datastore="lake" Path="raw" Register="true" />
+                <StepOutput Include="model" Datastore="lake" Destination="models/{"{run-id}"}" RegisterOnComplete="models" />
+                <CommandStep Include="train" Command="sh -c 'cat {"{input:raw}"}/a.csv > {"{output:model}"}/m.txt'" />
+              </ItemGroup>
+            """;
+        var project = new PipelineProject("blobreg").WithProject(items);
+        project.Environment["LAKE_CONNECTION"] = AzuriteServer.ConnectionString;
+        var first = project.Build().ShouldSucceed();
+        Assert.Contains("registered dataset 'raw' version 1 from lake:raw", first.Output);
+        Assert.Contains("registered dataset 'models' version 1", first.Output);
+
+        // The data changes in the container; version 1 of both keeps its content for whoever pins it.
+        Upload(container, "raw/a.csv", "v2\n");
+        project.WithProject(items.Replace("</ItemGroup>", """
+                <FileDataset Include="raw_v1" Dataset="raw:1" />
+                <FileDataset Include="model_v1" Dataset="models:1" />
+                <StepOutput Include="pinned" />
+                <CommandStep Include="read_pinned" Command="sh -c 'cat {input:raw_v1}/a.csv {input:model_v1}/m.txt > {output:pinned}/both.txt'" />
+              </ItemGroup>
+            """));
+        var second = project.Build().ShouldSucceed();
+
+        Assert.Contains("registered dataset 'raw' version 2", second.Output);
+        using var history = project.History();
+        var pinned = history.StepRuns(second.RunId).Single(s => s.Step == "read_pinned").Outputs["pinned"];
+        Assert.Equal("v1\nv1\n", File.ReadAllText(Path.Combine(project.Datastore, pinned.Path, "both.txt")));
+    }
+
+    [Fact]
     public void SecretWrittenIntoTheProjectIsRefused()
     {
         var project = new PipelineProject("inline").WithProject("""

@@ -103,8 +103,6 @@ public sealed class PipelineRunner
         {
             try { blobs[Datastore.DefaultName] = BlobStore.Connect(shared); }
             catch (DatastoreException e) { return Stopped(new Diagnostic(Codes.DatastoreUnavailable, e.Message, shared.Location)); }
-            if (pipeline.Outputs.FirstOrDefault(o => o.RegisterAs is not null && o.Datastore is null) is { } registering)
-                return Stopped(new Diagnostic(Codes.InvalidMetadata, $"Output '{registering.Name}' registers a dataset, and the workspace's default datastore is a blob container, which this version does not register from. Write the output to a local Datastore.", registering.Location ?? new(pipeline.ProjectFile)));
         }
 
         using var history = RunHistory.Open(workspace.DatabasePath);
@@ -342,6 +340,13 @@ public sealed class PipelineRunner
         foreach (var dataset in Pipeline.Datasets.Where(d => d.Register))
         {
             var input = Dataset(dataset.Name);
+            if (input.Blob is var (blob, prefix))
+            {
+                // A blob's content id is the service's; a version is kept here under our own hashes, immutable whatever the container does next.
+                var kept = KeepLocally(blob, prefix, input.Files.Files);
+                Register(dataset.Name, FileGroup.Of(kept), Datastore.DefaultName, $"{dataset.Datastore}:{dataset.Path}");
+                continue;
+            }
             var datastore = dataset.Datastore ?? Datastore.DefaultName;
             var store = Store(datastore);
             foreach (var (relative, hash) in input.Files.Files)
@@ -354,8 +359,34 @@ public sealed class PipelineRunner
     private void RegisterOutputs(StepNode node, IReadOnlyDictionary<string, OutputRecord> outputs, string producedBy)
     {
         foreach (var (name, output) in outputs)
-            if (Pipeline.Outputs.First(o => o.Name == name).RegisterAs is { } dataset)
-                Register(dataset, new FileGroup(output.Hash, output.Files), output.Datastore, $"step run {producedBy} output {name}");
+        {
+            if (Pipeline.Outputs.First(o => o.Name == name).RegisterAs is not { } dataset) continue;
+            var datastore = output.Datastore;
+            if (_blobs.TryGetValue(output.Datastore, out var blob))
+            {
+                // Versions of blob outputs are kept in the local content store (committed ones are already there).
+                var local = Store(null);
+                KeepLocally(blob, output.Path, output.Files.Where(f => !File.Exists(local.PathOf(f.Value))).ToDictionary());
+                datastore = Datastore.DefaultName;
+            }
+            Register(dataset, new FileGroup(output.Hash, output.Files), datastore, $"step run {producedBy} output {name}");
+        }
+    }
+
+    /// <summary>Puts blob files into the local content store (from the blob cache when a step already downloaded them); returns relative path → our hash.</summary>
+    private IReadOnlyDictionary<string, string> KeepLocally(BlobStore blob, string prefix, IReadOnlyDictionary<string, string> contentIds)
+    {
+        var store = Store(null);
+        var kept = new Dictionary<string, string>();
+        foreach (var (relative, id) in contentIds)
+        {
+            var cached = BlobCachePath(id);
+            if (!File.Exists(cached)) blob.Download($"{prefix.Trim('/')}/{relative}".TrimStart('/'), cached);
+            var hash = ContentHash.OfFile(cached);
+            store.Put(cached, hash);
+            kept[relative] = hash;
+        }
+        return kept;
     }
 
     private void Register(string name, FileGroup files, string datastore, string source)
@@ -552,6 +583,8 @@ public sealed class PipelineRunner
             var storeName = output.Datastore ?? Datastore.DefaultName;
             // Uploaded under a prefix no earlier run used ({run-id}) and recorded only once every blob is there.
             var uploaded = _hashes.HashAll(staged, DatasetFiles.Resolve(staged, ".").RelativePaths);
+            if (output.RegisterAs is not null)
+                foreach (var (file, hash) in uploaded) Store(null).Put(Path.Combine(staged, file), hash);
             blob.Upload(staged, relative, uploaded);
             return new OutputRecord(storeName, relative, ContentHash.OfFields(uploaded), uploaded);
         }

@@ -49,12 +49,6 @@ public static class PipelineValidator
             else if (!s.IsBlob && !string.Equals(s.Kind, Datastore.LocalKind, StringComparison.OrdinalIgnoreCase))
                 d.Add(new(Codes.InvalidMetadata, $"Datastore '{s.Name}' has Kind '{s.Kind}'; use Kind=\"Local\" or Kind=\"AzureBlob\".", At(s.Location)));
         }
-        var blobStores = pipeline.Datastores.Where(s => s.IsBlob).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var o in pipeline.Outputs.Where(o => o.RegisterAs is not null && o.Datastore is { } store && blobStores.Contains(store)))
-            d.Add(new(Codes.InvalidMetadata, $"Output '{o.Name}' registers a dataset from blob datastore '{o.Datastore}', which this version does not support. Register an output written to a local datastore.", At(o.Location)));
-        foreach (var ds in pipeline.Datasets.Where(ds => ds.Register && ds.Datastore is { } store && blobStores.Contains(store)))
-            d.Add(new(Codes.InvalidMetadata, $"Dataset '{ds.Name}' registers files of blob datastore '{ds.Datastore}', which this version does not support. Register a local dataset, or an output with RegisterOnComplete.", At(ds.Location)));
-
         foreach (var ds in pipeline.Datasets)
         {
             if (ds.Datastore is { } store && !datastores.Contains(store))
