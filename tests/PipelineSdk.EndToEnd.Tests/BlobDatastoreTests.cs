@@ -12,7 +12,7 @@ public sealed class BlobDatastoreTests
                 <Datastore Include="lake" Kind="AzureBlob" Container="{container}" ConnectionStringVariable="LAKE_CONNECTION" />
                 <FileDataset Include="raw" Datastore="lake" Path="raw/*.csv" />
                 <StepOutput Include="summary" Datastore="lake" Destination="results/{"{run-id}"}" />
-                <CommandStep Include="count" Command="sh -c 'cat {"{input:raw}"}/*.csv | wc -l > {"{output:summary}"}/count.txt'" />
+                <CommandStep Include="count" Command="sh -c 'cat {"{input:raw}"}/*.csv | wc -l > {"{output:summary}"}/count.txt; echo secret=$LAKE_CONNECTION'" />
               </ItemGroup>
             """);
         project.Environment["LAKE_CONNECTION"] = connection;
@@ -45,6 +45,7 @@ public sealed class BlobDatastoreTests
             .Where(f => File.ReadAllText(f).Contains(key[..24])).Select(f => Path.GetRelativePath(project.Directory, f)).ToList();
         Assert.True(leaks.Count == 0, $"the account key is in: {string.Join(", ", leaks)}");
         Assert.DoesNotContain(key[..24], first.Output);
+        Assert.Contains("secret=", File.ReadAllText(Directory.GetFiles(Path.Combine(project.Datastore, "logs"), "std_log.txt", SearchOption.AllDirectories).Single()));
         // The binlog is compressed: read it as MSBuild wrote it, every node (properties, items, messages, environment).
         var binlog = Microsoft.Build.Logging.StructuredLogger.BinaryLog.ReadBuild(Path.Combine(project.Directory, "msbuild.binlog"));
         var recorded = new List<string>();

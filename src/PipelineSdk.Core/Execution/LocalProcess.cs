@@ -12,7 +12,7 @@ public static class LocalProcess
     private const int TailLines = 20;
 
     public static async Task<ProcessOutcome> RunAsync(
-        IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, string logPath,
+        IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string?> environment, string logPath,
         Action<string> onLine, CancellationToken cancel)
     {
         var start = new ProcessStartInfo(argv[0])
@@ -24,7 +24,10 @@ public static class LocalProcess
             UseShellExecute = false,
         };
         foreach (var arg in argv.Skip(1)) start.ArgumentList.Add(arg);
-        foreach (var (name, value) in environment) start.Environment[name] = value;
+        // A null value removes a variable the build process has (a datastore's secret, say).
+        foreach (var (name, value) in environment)
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
 
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         await using var log = new StreamWriter(logPath) { AutoFlush = true };

@@ -502,7 +502,7 @@ public sealed class PipelineRunner
 
         var metricsFile = Path.Combine(work, "metrics.jsonl");
         var stepParameters = node.Parameters.ToDictionary(p => p, p => _parameters[p]);
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string?>
         {
             ["PIPELINE_RUN_ID"] = stepRunId,
             ["PIPELINE_PARENT_RUN_ID"] = _runId,
@@ -523,6 +523,9 @@ public sealed class PipelineRunner
         foreach (var (name, path) in inputPaths) environment[$"PIPELINE_INPUT_{EnvName(name)}"] = path;
         foreach (var (name, (_, folder)) in staging) environment[$"PIPELINE_OUTPUT_{EnvName(name)}"] = folder;
         foreach (var (name, value) in stepParameters) environment[$"PIPELINE_PARAM_{EnvName(name)}"] = value;
+        // Steps never see datastore credentials: the engine moves their data, so a step cannot print or ship a key.
+        foreach (var store in Pipeline.Datastores.Where(d => d.IsBlob).Append(_workspace.SharedDatastore).OfType<Datastore>())
+            environment[store.ConnectionVariable ?? BlobStore.DefaultConnectionVariable] = null;
 
         var logPath = _workspace.StepLogPath(stepRunId);
         ProcessOutcome outcome;
