@@ -101,11 +101,13 @@ public sealed class BlobDatastoreTests
         var container = AzuriteServer.NewContainer();
         Upload(container, "raw/a.csv", "1\n");
         var project = BlobProject("uploadfault", container.Name);
-        var release = Path.Combine(project.Directory, "release");
-        project.EditProject(text => text.Replace("wc -l > {output:summary}/count.txt", $"wc -l > {{output:summary}}/count.txt; while [ ! -f {release} ]; do sleep 0.1; done"));
+        var (started, release) = (Path.Combine(project.Directory, "started"), Path.Combine(project.Directory, "release"));
+        project.EditProject(text => text.Replace("wc -l > {output:summary}/count.txt", $"wc -l > {{output:summary}}/count.txt; touch {started}; while [ ! -f {release} ]; do sleep 0.1; done"));
 
         var build = project.StartBuild();
-        build.WaitForOutput("count: running", TimeSpan.FromMinutes(2));
+        // The step's process has its inputs: only the upload is left to fail.
+        for (var i = 0; i < 1200 && !File.Exists(started); i++) Thread.Sleep(100);
+        Assert.True(File.Exists(started), build.Output);
         container.Delete(); // the destination goes away while the step runs: the upload cannot succeed
         File.WriteAllText(release, "");
         var failed = build.WaitForExit().ShouldFail();
@@ -281,6 +283,34 @@ public sealed class BlobDatastoreTests
         using var history = project.History();
         var pinned = history.StepRuns(second.RunId).Single(s => s.Step == "read_pinned").Outputs["pinned"];
         Assert.Equal("v1\nv1\n", File.ReadAllText(Path.Combine(project.Datastore, pinned.Path, "both.txt")));
+    }
+
+    [Fact]
+    public void InputThatCannotBeDownloadedFailsTheStep()
+    {
+        var container = AzuriteServer.NewContainer();
+        Upload(container, "raw/a.csv", "1\n");
+        // The run lists 'raw' once (for 'early'); by the time 'late' needs the file, blob and local cache are gone.
+        var project = new PipelineProject("downloadfault").WithProject($"""
+              <ItemGroup>
+                <Datastore Include="lake" Kind="AzureBlob" Container="{container.Name}" ConnectionStringVariable="LAKE_CONNECTION" />
+                <FileDataset Include="raw" Datastore="lake" Path="raw" />
+                <CommandStep Include="early" Command="cat {"{input:raw}"}/a.csv" />
+                <CommandStep Include="pause" Command="sleep 1.5" RunAfter="early" />
+                <CommandStep Include="late" Command="sh -c 'cat {"{input:raw}"}/a.csv; echo again'" RunAfter="pause" />
+              </ItemGroup>
+            """);
+        project.Environment["LAKE_CONNECTION"] = AzuriteServer.ConnectionString;
+        var build = project.StartBuild();
+        build.WaitForOutput("pause: running", TimeSpan.FromMinutes(2));
+        container.DeleteBlob("raw/a.csv");
+        Directory.Delete(Path.Combine(project.Workspace, "cache"), recursive: true);
+
+        var failed = build.WaitForExit().ShouldFail();
+
+        Assert.Contains("error PS0100: Step 'late' failed", failed.Output);
+        Assert.Contains("downloading input 'raw' failed", failed.Output);
+        Assert.Contains("PipelineSdk: downloadfault run", failed.Output); // the engine reported it, it did not crash
     }
 
     [Fact]

@@ -443,6 +443,16 @@ public sealed class PipelineRunner
         snapshot.CopyTo(cwd);
         KeepSnapshot(snapshot);
 
+        // A step that cannot start (its inputs cannot be fetched or read) fails like one whose process failed.
+        StepState FailBeforeProcess(string message)
+        {
+            _history.RecordStepRun(NewRecord(stepRunId, node, RunStatus.Failed, true, $"{why}; {message}") with
+            {
+                Fingerprint = fingerprint.Value, Snapshot = snapshot.Id, Started = started, Ended = DateTimeOffset.UtcNow,
+            }, fingerprint);
+            return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, null, [message], clock.Elapsed, null, differences), null);
+        }
+
         var inputPaths = new Dictionary<string, string>();
         foreach (var (name, input) in inputs)
         {
@@ -452,9 +462,16 @@ public sealed class PipelineRunner
                 inputPaths[name] = input.Blob is var (directStore, directPrefix) ? directStore.UriOf(directPrefix) : input.Path;
                 continue;
             }
-            if (input.Blob is var (store, prefix))
-                foreach (var (relative, id) in input.Files.Files.Where(f => !File.Exists(BlobCachePath(f.Value))))
-                    store.Download($"{prefix.Trim('/')}/{relative}".TrimStart('/'), BlobCachePath(id));
+            try
+            {
+                if (input.Blob is var (store, prefix))
+                    foreach (var (relative, id) in input.Files.Files.Where(f => !File.Exists(BlobCachePath(f.Value))))
+                        store.Download($"{prefix.Trim('/')}/{relative}".TrimStart('/'), BlobCachePath(id));
+            }
+            catch (Azure.RequestFailedException e)
+            {
+                return FailBeforeProcess($"downloading input '{name}' failed: {e.Message.Split('\n')[0].Trim()}");
+            }
             var folder = Path.Combine(work, "inputs", name);
             inputPaths[name] = mode == InputMode.Download ? Copy(input, folder)
                 : input.Links is { } links ? Materialize(links, folder) : input.Path;
@@ -471,12 +488,7 @@ public sealed class PipelineRunner
             }
             catch (FormatException e)
             {
-                var message = $"input '{dataset.Name}' is not one table: {e.Message}";
-                _history.RecordStepRun(NewRecord(stepRunId, node, RunStatus.Failed, true, $"{why}; {message}") with
-                {
-                    Fingerprint = fingerprint.Value, Snapshot = snapshot.Id, Started = started, Ended = DateTimeOffset.UtcNow,
-                }, fingerprint);
-                return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, null, [message], clock.Elapsed, null, differences), null);
+                return FailBeforeProcess($"input '{dataset.Name}' is not one table: {e.Message}");
             }
         }
 
