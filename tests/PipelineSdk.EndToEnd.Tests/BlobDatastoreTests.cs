@@ -113,7 +113,7 @@ public sealed class BlobDatastoreTests
         var failed = build.WaitForExit().ShouldFail();
 
         Assert.Contains("error PS0100: Step 'count' failed", failed.Output);
-        Assert.Contains("uploading its outputs failed", failed.Output);
+        Assert.Contains("committing its outputs failed", failed.Output);
         using var history = project.History();
         Assert.Null(history.FindReusable(history.StepRuns(failed.RunId).Single().Fingerprint!));
     }

@@ -47,7 +47,7 @@ public sealed class BlobStore
                 throw new DatastoreException($"Datastore '{datastore.Name}': container '{datastore.Container}' does not exist at {container.Uri.GetLeftPart(UriPartial.Authority)}. Create it or fix Container.");
             return new BlobStore(datastore.Name, container);
         }
-        catch (Exception e) when (e is RequestFailedException or FormatException or ArgumentException or AggregateException)
+        catch (Exception e) when (IsStorageFault(e) || e is FormatException or ArgumentException)
         {
             // The SDK's messages name the account and the failure; they never carry the key.
             throw new DatastoreException($"Datastore '{datastore.Name}' (container '{datastore.Container}') cannot be used: {FirstLine(e.Message)}. Check {variable} and the endpoint.");
@@ -92,6 +92,14 @@ public sealed class BlobStore
             blob.Upload(Path.Combine(folder, relative), new BlobUploadOptions { Metadata = new Dictionary<string, string> { [HashMetadata] = hash } });
         }
     }
+
+    /// <summary>
+    /// What a storage call throws when the service or the network fails it after the SDK's retries: the request's
+    /// own failure, or the retry policy's AggregateException over transport errors.
+    /// </summary>
+    public static bool IsStorageFault(Exception e) =>
+        e is RequestFailedException or System.Net.Http.HttpRequestException or IOException
+        || (e is AggregateException a && a.InnerExceptions.All(IsStorageFault));
 
     /// <summary>A small text blob, or null when there is none.</summary>
     public string? ReadText(string name)

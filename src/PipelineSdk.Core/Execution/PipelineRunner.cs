@@ -468,7 +468,7 @@ public sealed class PipelineRunner
                     foreach (var (relative, id) in input.Files.Files.Where(f => !File.Exists(BlobCachePath(f.Value))))
                         store.Download($"{prefix.Trim('/')}/{relative}".TrimStart('/'), BlobCachePath(id));
             }
-            catch (Azure.RequestFailedException e)
+            catch (Exception e) when (BlobStore.IsStorageFault(e))
             {
                 return FailBeforeProcess($"downloading input '{name}' failed: {e.Message.Split('\n')[0].Trim()}");
             }
@@ -571,11 +571,11 @@ public sealed class PipelineRunner
             foreach (var (name, (output, folder)) in staging)
                 outputs[name] = Commit(output, folder, stepRunId);
         }
-        catch (Azure.RequestFailedException e)
+        catch (Exception e) when (BlobStore.IsStorageFault(e))
         {
             // The SDK already retried; a step whose outputs did not all land is failed, cached nowhere and registers nothing.
             DeleteStaging(staging.Values.Select(s => s.Folder));
-            var message = $"uploading its outputs failed: {e.Message.Split('\n')[0].Trim()}";
+            var message = $"committing its outputs failed: {e.Message.Split('\n')[0].Trim()}";
             _history.RecordStepRun(record with { Ended = DateTimeOffset.UtcNow, Reason = $"{why}; {message}" }, fingerprint, telemetry);
             return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, outcome.ExitCode, [message], clock.Elapsed, logPath, differences, telemetry.Problems), null);
         }
