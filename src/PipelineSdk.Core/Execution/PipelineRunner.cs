@@ -304,7 +304,12 @@ public sealed class PipelineRunner
     /// <param name="Path">Where the step finds the input, unless it must be laid out from <paramref name="Links"/>.</param>
     /// <param name="Links">Relative path → the file to link there, for inputs that are not one folder as is (globs, registered versions).</param>
     /// <param name="Blob">For inputs in a blob datastore: where the linked cache files are downloaded from (store and prefix).</param>
-    private sealed record ResolvedInput(string Path, FileGroup Files, IReadOnlyDictionary<string, string>? Links, (BlobStore Store, string Prefix)? Blob = null);
+    private sealed record ResolvedInput(string Path, FileGroup Files, IReadOnlyDictionary<string, string>? Links, (BlobStore Store, string Prefix)? Blob = null)
+    {
+        /// <summary>Relative path → the file that holds it.</summary>
+        public IReadOnlyDictionary<string, string> Sources =>
+            Links ?? Files.Files.Keys.ToDictionary(f => f, f => System.IO.Path.Combine(Path, f));
+    }
 
     /// <summary>
     /// Blob inputs are read from a local cache keyed by content (<c>cache/blobs</c> in the workspace): unchanged data is
@@ -350,7 +355,7 @@ public sealed class PipelineRunner
             var datastore = dataset.Datastore ?? Datastore.DefaultName;
             var store = Store(datastore);
             foreach (var (relative, hash) in input.Files.Files)
-                store.Put(input.Links?[relative] ?? Path.Combine(input.Path, relative), hash);
+                store.Put(input.Sources[relative], hash);
             Register(dataset.Name, input.Files, datastore, $"{dataset.Datastore ?? "project"}:{dataset.Path}");
         }
     }
@@ -473,8 +478,8 @@ public sealed class PipelineRunner
                 return FailBeforeProcess($"downloading input '{name}' failed: {e.Message.Split('\n')[0].Trim()}");
             }
             var folder = Path.Combine(work, "inputs", name);
-            inputPaths[name] = mode == InputMode.Download ? Copy(input, folder)
-                : input.Links is { } links ? Materialize(links, folder) : input.Path;
+            inputPaths[name] = mode == InputMode.Download ? LayOut(input.Sources, folder, copy: true)
+                : input.Links is { } links ? LayOut(links, folder, copy: false) : input.Path;
         }
 
         var tables = new Dictionary<string, TabularSchema>();
@@ -496,7 +501,7 @@ public sealed class PipelineRunner
         foreach (var name in node.Outputs)
         {
             var output = Pipeline.Outputs.First(o => o.Name == name);
-            var folder = Path.Combine(IsBlob(output.Datastore ?? Datastore.DefaultName) ? _workspace.DefaultDatastoreRoot : DatastoreRoot(output.Datastore), ".staging", stepRunId, name);
+            var folder = Path.Combine(IsBlob(output.DatastoreName) ? _workspace.DefaultDatastoreRoot : DatastoreRoot(output.Datastore), ".staging", stepRunId, name);
             Directory.CreateDirectory(folder);
             staging[name] = (output, folder);
         }
@@ -593,15 +598,17 @@ public sealed class PipelineRunner
     {
         var relative = (output.Destination ?? StepOutput.DefaultDestination)
             .Replace("{run-id}", stepRunId).Replace("{output-name}", output.Name).Trim('/');
-        if (_blobs.TryGetValue(output.Datastore ?? Datastore.DefaultName, out var blob))
+        if (_blobs.TryGetValue(output.DatastoreName, out var blob))
         {
-            var storeName = output.Datastore ?? Datastore.DefaultName;
             // Uploaded under a prefix no earlier run used ({run-id}) and recorded only once every blob is there.
             var uploaded = _hashes.HashAll(staged, DatasetFiles.Resolve(staged, ".").RelativePaths);
             if (output.RegisterAs is not null)
-                foreach (var (file, hash) in uploaded) Store(null).Put(Path.Combine(staged, file), hash);
+            {
+                var local = Store(null);
+                foreach (var (file, hash) in uploaded) local.Put(Path.Combine(staged, file), hash);
+            }
             blob.Upload(staged, relative, uploaded);
-            return new OutputRecord(storeName, relative, ContentHash.OfFields(uploaded), uploaded);
+            return new OutputRecord(output.DatastoreName, relative, ContentHash.OfFields(uploaded), uploaded);
         }
         var root = DatastoreRoot(output.Datastore);
         var destination = Path.Combine(root, relative);
@@ -618,7 +625,7 @@ public sealed class PipelineRunner
         var files = _hashes.HashAll(destination, DatasetFiles.Resolve(destination, ".").RelativePaths);
         var store = Store(output.Datastore);
         foreach (var (file, hash) in files) store.Put(Path.Combine(destination, file), hash);
-        return new OutputRecord(output.Datastore ?? Datastore.DefaultName, relative, ContentHash.OfFields(files), files);
+        return new OutputRecord(output.DatastoreName, relative, ContentHash.OfFields(files), files);
     }
 
     /// <summary>Stores the snapshot once per content in the workspace, so every run can point at the code it ran.</summary>
@@ -638,31 +645,19 @@ public sealed class PipelineRunner
         }
     }
 
-    /// <summary>Download mode: private copies the step may change without touching the data.</summary>
-    private static string Copy(ResolvedInput input, string folder)
-    {
-        foreach (var relative in input.Files.Files.Keys)
-        {
-            var target = Path.Combine(folder, relative);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(input.Links?[relative] ?? Path.Combine(input.Path, relative), target);
-        }
-        Directory.CreateDirectory(folder);
-        return folder;
-    }
-
     /// <summary>
-    /// An input that is not one folder as is (a glob's matches, a registered version in the content store), laid
-    /// out for the step as symbolic links: no copy of a 1 GiB input per step. Steps read their inputs; one that
-    /// writes into an input writes into the dataset.
+    /// Lays an input out in a folder of the step's own: private copies (Download mode), or symbolic links (a glob's
+    /// matches, a registered version in the content store, blob files in the cache) so no 1 GiB input is copied per
+    /// step. Steps read their inputs; one that writes into a linked input writes into the dataset.
     /// </summary>
-    private static string Materialize(IReadOnlyDictionary<string, string> links, string folder)
+    private static string LayOut(IReadOnlyDictionary<string, string> sources, string folder, bool copy)
     {
-        foreach (var (relative, source) in links)
+        foreach (var (relative, source) in sources)
         {
             var target = Path.Combine(folder, relative);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.CreateSymbolicLink(target, source);
+            if (copy) File.Copy(source, target);
+            else File.CreateSymbolicLink(target, source);
         }
         Directory.CreateDirectory(folder);
         return folder;

@@ -82,6 +82,9 @@ public sealed record StepOutput(string Name, string? Datastore = null, string? D
     public string? RegisterAs { get; init; }
 
     public const string DefaultDestination = "outputs/{run-id}/{output-name}";
+
+    /// <summary>The datastore it is written to: the declared one, else the workspace default.</summary>
+    public string DatastoreName => Datastore ?? Model.Datastore.DefaultName;
 }
 
 public sealed record PipelineParameter(string Name, string DefaultValue, SourceLocation? Location = null);

@@ -27,7 +27,6 @@ public static class Codes
     public const string UnknownRegisteredDataset = "PS0017";
     public const string DatastoreUnavailable = "PS0018";
     public const string StepFailed = "PS0100";
-    public const string StepSkipped = "PS0101";
     public const string NotUpToDate = "PS0102";
     public const string TelemetryUnreadable = "PS0103";
 }

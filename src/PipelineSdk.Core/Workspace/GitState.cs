@@ -8,18 +8,21 @@ namespace PipelineSdk.Core.Workspace;
 /// </summary>
 public sealed record GitState(string? Repository, string? Branch, string Commit, bool Dirty)
 {
+    /// <summary>Two git processes on every build: one status for commit, branch and dirty flag, one for the remote.</summary>
     public static GitState? Read(string directory)
     {
-        var commit = Git(directory, "rev-parse", "HEAD");
-        if (commit is null) return null;
-        var branch = Git(directory, "rev-parse", "--abbrev-ref", "HEAD");
         // Tracked changes only: untracked files (and scanning for them in a big data folder) do not make a run dirty.
-        var status = Git(directory, "status", "--porcelain", "--untracked-files=no");
+        var status = Git(directory, "status", "--porcelain=v2", "--branch", "--untracked-files=no");
+        if (status is null) return null;
+        var lines = status.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string? Header(string name) => lines.FirstOrDefault(l => l.StartsWith($"# branch.{name} "))?[$"# branch.{name} ".Length..];
+        if (Header("oid") is not { } commit || commit == "(initial)") return null;
+        var branch = Header("head");
         return new GitState(
             Git(directory, "config", "--get", "remote.origin.url") is { Length: > 0 } url ? url : null,
-            branch is null or "HEAD" ? null : branch,
+            branch is null or "(detached)" ? null : branch,
             commit,
-            !string.IsNullOrEmpty(status));
+            lines.Any(l => !l.StartsWith('#')));
     }
 
     /// <summary>The trimmed stdout of a git command, or null when git is missing or the command fails.</summary>

@@ -16,18 +16,15 @@ public sealed record PipelineWorkspace
     public const string ConfigFileName = "workspace.json";
     public const string DefaultFolderName = ".mlworkspace";
 
-    private PipelineWorkspace(string name, string root, string? configFile)
+    private PipelineWorkspace(string name, string root)
     {
         Name = name;
         Root = root;
-        ConfigFile = configFile;
     }
 
     public string Name { get; }
     /// <summary>The folder holding the run history, the default datastore and snapshots.</summary>
     public string Root { get; }
-    /// <summary>The workspace.json this workspace came from, or null for the default one.</summary>
-    public string? ConfigFile { get; }
 
     /// <summary>
     /// A blob container as the default datastore (workspace.json "defaultDatastore"): outputs without a datastore
@@ -50,13 +47,13 @@ public sealed record PipelineWorkspace
         {
             if (File.Exists(Path.Combine(dir.FullName, ConfigFileName))) return FromConfig(Path.Combine(dir.FullName, ConfigFileName), create: false);
             if (File.Exists(Path.Combine(dir.FullName, DefaultFolderName, "runs.db")))
-                return new PipelineWorkspace(dir.Name, Path.Combine(dir.FullName, DefaultFolderName), null);
+                return new PipelineWorkspace(dir.Name, Path.Combine(dir.FullName, DefaultFolderName));
         }
         return null;
     }
 
     /// <summary>A workspace folder itself (the one holding runs.db), wherever its workspace.json is; creates nothing.</summary>
-    public static PipelineWorkspace Open(string root) => new(Path.GetFileName(Path.TrimEndingDirectorySeparator(root)), root, null);
+    public static PipelineWorkspace Open(string root) => new(Path.GetFileName(Path.TrimEndingDirectorySeparator(root)), root);
 
     public static PipelineWorkspace Locate(string projectDirectory)
     {
@@ -65,7 +62,7 @@ public sealed record PipelineWorkspace
             var config = Path.Combine(dir.FullName, ConfigFileName);
             if (File.Exists(config)) return FromConfig(config, create: true);
         }
-        return Create(Path.GetFileName(projectDirectory.TrimEnd('/', '\\')), Path.Combine(projectDirectory, DefaultFolderName), null);
+        return Create(Path.GetFileName(projectDirectory.TrimEnd('/', '\\')), Path.Combine(projectDirectory, DefaultFolderName));
     }
 
     private static PipelineWorkspace FromConfig(string config, bool create)
@@ -95,18 +92,18 @@ public sealed record PipelineWorkspace
         }
         var dir = Path.GetDirectoryName(config)!;
         var root = Path.GetFullPath(Path.Combine(dir, folder ?? DefaultFolderName));
-        var workspace = create ? Create(name ?? Path.GetFileName(dir), root, config) : new PipelineWorkspace(name ?? Path.GetFileName(dir), root, config);
+        var workspace = create ? Create(name ?? Path.GetFileName(dir), root) : new PipelineWorkspace(name ?? Path.GetFileName(dir), root);
         return workspace with { SharedDatastore = shared };
     }
 
-    private static PipelineWorkspace Create(string name, string root, string? config)
+    private static PipelineWorkspace Create(string name, string root)
     {
         if (!Directory.Exists(root))
         {
             Directory.CreateDirectory(root);
             File.WriteAllText(Path.Combine(root, ".gitignore"), "# Created by PipelineSdk: the workspace is local state, not source.\n*\n");
         }
-        return new PipelineWorkspace(name, root, config);
+        return new PipelineWorkspace(name, root);
     }
 
     /// <summary>The folder behind a datastore name (the workspace default or a declared local one).</summary>
