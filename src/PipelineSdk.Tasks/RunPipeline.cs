@@ -46,11 +46,14 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
     /// <summary><c>PipelineParameter</c> items: Default. A global property of the same name (<c>-p:name=value</c>) overrides it.</summary>
     public ITaskItem[] PipelineParameters { get; set; } = [];
 
-    /// <summary><c>ComputeTarget</c> items: Kind, MaxNodes.</summary>
+    /// <summary><c>ComputeTarget</c> items: Kind (Local, Docker, Slurm), MaxNodes, resources, and the engine's or cluster's address.</summary>
     public ITaskItem[] ComputeTargets { get; set; } = [];
 
     /// <summary><c>Datastore</c> items: Kind, Path.</summary>
     public ITaskItem[] Datastores { get; set; } = [];
+
+    /// <summary><c>Environment</c> items: Curated, BaseImage, CondaPackages, PipPackages, Variables, DockerfileLines, UserManagedDependencies.</summary>
+    public ITaskItem[] Environments { get; set; } = [];
 
     /// <summary>Run every step regardless of earlier results (<c>-t:Rebuild</c>).</summary>
     public bool Rebuild { get; set; }
@@ -94,6 +97,7 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
             ["PipelineParameter"] = ToItems(PipelineParameters),
             ["ComputeTarget"] = ToItems(ComputeTargets),
             ["Datastore"] = ToItems(Datastores),
+            ["Environment"] = ToItems(Environments),
         };
         var globals = BuildEngine is IBuildEngine6 engine ? engine.GetGlobalProperties() : new Dictionary<string, string>();
         var (pipeline, itemDiagnostics) = ProjectReader.Read(ProjectFile, ExperimentName, items, globals);
@@ -223,10 +227,22 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
             case StepOutcome.Skipped:
                 Log.LogMessage(MessageImportance.High, $"{r.Step}: skipped ({r.Reason})");
                 break;
+            case StepOutcome.Failed when r.ExitCode is null:
+                // It never started (inputs, environment, compute target): the first line says why, the rest is detail (a build log's tail).
+                var detail = r.StderrTail?.Skip(1).ToList() ?? [];
+                LogError(Codes.StepFailed, step.Location,
+                    $"Step '{r.Step}' could not start: {r.StderrTail?.FirstOrDefault()} (it ran because: {r.Reason}). Nothing of it was kept.{(detail.Count > 0 ? Environment.NewLine + string.Join(Environment.NewLine, detail) : "")}");
+                break;
             case StepOutcome.Failed:
                 var tail = r.StderrTail is { Count: > 0 } lines ? $" Last lines of stderr:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}" : " It wrote nothing to stderr.";
+                var how = r.ExitCode switch
+                {
+                    0 => "after its process exited 0",
+                    < 0 => $"on its compute target: {r.StderrTail?.LastOrDefault()}",
+                    var code => $"with exit code {code}",
+                };
                 LogError(Codes.StepFailed, step.Location,
-                    $"Step '{r.Step}' failed {(r.ExitCode == 0 ? "after its process exited 0" : $"with exit code {r.ExitCode}")} (it ran because: {r.Reason}). Its outputs were discarded; fix the step and build again. Log: {r.LogPath}.{tail}");
+                    $"Step '{r.Step}' failed {how} (it ran because: {r.Reason}). Its outputs were discarded; fix the step and build again. Log: {r.LogPath}.{tail}");
                 break;
         }
         foreach (var problem in r.TelemetryProblems ?? [])

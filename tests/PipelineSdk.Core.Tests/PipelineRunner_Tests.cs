@@ -157,7 +157,7 @@ public sealed class PipelineRunner_Tests : IDisposable
             Sh("sleep_a", "sleep 1; echo a") with { Compute = "pool" },
             Sh("sleep_b", "sleep 1; echo b") with { Compute = "pool" },
         ],
-        computes: [new ComputeTarget("pool", "Local", maxNodes)]);
+        computes: [new ComputeTarget("pool", ComputeKind.Local, maxNodes)]);
 
     private (StepRunRecord A, StepRunRecord B) Timings(PipelineResult result)
     {

@@ -1,3 +1,4 @@
+using PipelineSdk.Core.Environments;
 using PipelineSdk.Core.Execution;
 using PipelineSdk.Core.Hashing;
 using PipelineSdk.Core.Model;
@@ -14,7 +15,7 @@ public sealed class StepFingerprint_Tests
         SourceDirectory = "/somewhere/steps/prep",
         ScriptName = "prepare.py",
         Arguments = "--raw {input:raw} --lr {param:learning_rate} --out {output:clean}",
-        Environment = "python-3.12",
+        Environment = "python-3.11",
     };
 
     private static Dictionary<string, string> Source() => new() { ["prepare.py"] = "h-script-1", ["util.py"] = "h-util-1" };
@@ -38,7 +39,8 @@ public sealed class StepFingerprint_Tests
     private static StepFingerprint Fp(
         Step step, IReadOnlyDictionary<string, string> source, IReadOnlyDictionary<string, string> parameters,
         Dictionary<string, IReadOnlyDictionary<string, string>> inputs, IReadOnlyDictionary<string, string> hashPaths, string[] outputs) =>
-        StepFingerprint.Compute(step, FileGroup.Of(source), parameters, inputs.ToDictionary(i => i.Key, i => FileGroup.Of(i.Value)), FileGroup.Of(hashPaths), outputs, null);
+        StepFingerprint.Compute(step, FileGroup.Of(source), parameters, inputs.ToDictionary(i => i.Key, i => FileGroup.Of(i.Value)), FileGroup.Of(hashPaths), outputs, null,
+            environment: ResolvedEnvironment.Resolve(step.Environment, []));
 
     [Fact]
     public void SameFieldsGiveTheSameFingerprint()
@@ -125,7 +127,7 @@ public sealed class StepFingerprint_Tests
     [Fact]
     public void EnvironmentChangesTheFingerprint()
     {
-        Assert.NotEqual(Baseline.Value, Compute(Prepare with { Environment = "python-3.13" }).Value);
+        Assert.NotEqual(Baseline.Value, Compute(Prepare with { Environment = "python-3.12" }).Value);
     }
 
     [Fact]
@@ -281,7 +283,7 @@ public sealed class StepFingerprint_Tests
         var source = Source();
         source["prepare.py"] = "h-script-2";
         var now = Compute(
-            Prepare with { Environment = "python-3.13", Arguments = Prepare.Arguments + " -v" },
+            Prepare with { Environment = "python-3.12", Arguments = Prepare.Arguments + " -v" },
             source: source,
             parameters: new() { ["learning_rate"] = "0.2" },
             hashPaths: new() { ["config/settings.yaml"] = "h-cfg-2" });
@@ -292,7 +294,7 @@ public sealed class StepFingerprint_Tests
                 "arguments changed",
                 "parameter learning_rate 0.1 → 0.2",
                 "hashed path config/settings.yaml changed",
-                "environment 'python-3.12' → 'python-3.13'",
+                "environment python-3.12 changed",
             ],
             now.Explain(Baseline, "prepare.py"));
     }

@@ -308,7 +308,7 @@ public sealed class BlobDatastoreTests
 
         var failed = build.WaitForExit().ShouldFail();
 
-        Assert.Contains("error PS0100: Step 'late' failed", failed.Output);
+        Assert.Contains("error PS0100: Step 'late' could not start", failed.Output);
         Assert.Contains("downloading input 'raw' failed", failed.Output);
         Assert.Contains("PipelineSdk: downloadfault run", failed.Output); // the engine reported it, it did not crash
     }

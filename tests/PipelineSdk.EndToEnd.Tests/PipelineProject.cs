@@ -198,6 +198,13 @@ public sealed class RunningBuild
         }
     }
 
+    /// <summary>Ctrl+C: SIGINT to the build, which cancels its steps.</summary>
+    public void Interrupt()
+    {
+        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
     public void Kill()
     {
         _process.Kill(); // SIGKILL to the build alone: its step processes are orphaned, as after a crash

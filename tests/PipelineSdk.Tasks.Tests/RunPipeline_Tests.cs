@@ -63,6 +63,7 @@ public sealed class RunPipeline_Tests : IDisposable
             PipelineParameters = Items("PipelineParameter"),
             ComputeTargets = Items("ComputeTarget"),
             Datastores = Items("Datastore"),
+            Environments = Items("Environment"),
         };
     }
 
@@ -178,6 +179,71 @@ public sealed class RunPipeline_Tests : IDisposable
         var e = SingleError(Codes.InvalidMetadata);
         Assert.Equal(LineOf("ComputeTarget", "cpu"), e.LineNumber);
         Assert.Contains("'two'", e.Message);
+    }
+
+    [Theory]
+    [InlineData("Kind", "AmlCompute", "use Local, Docker or Slurm")]
+    [InlineData("Memory", "lots", "512M, 4G")]
+    [InlineData("TimeLimit", "soon", "hh:mm:ss")]
+    [InlineData("Cpus", "-1", "above 0")]
+    public void ComputeTargetMetadataThatCannotBeReadIsBadMetadata(string metadata, string value, string advice)
+    {
+        var task = Task(new Decl("ComputeTarget", "cpu", (metadata, value)), Sh("a", "true", "", ("Compute", "cpu")));
+
+        Assert.False(task.Execute());
+
+        var e = SingleError(Codes.InvalidMetadata);
+        Assert.Equal(LineOf("ComputeTarget", "cpu"), e.LineNumber);
+        Assert.Contains($"'{value}'", e.Message);
+        Assert.Contains(advice, e.Message);
+        Assert.Empty(PipelineRuns());
+    }
+
+    [Fact]
+    public void StepInAnUndeclaredEnvironmentIsReportedWithTheCatalogue()
+    {
+        var task = Task(Sh("a", "true", "", ("Environment", "sklearn-9")));
+
+        Assert.False(task.Execute());
+
+        var e = SingleError(Codes.UnknownEnvironment);
+        Assert.Equal(LineOf("CommandStep", "a"), e.LineNumber);
+        Assert.Contains("'sklearn-9'", e.Message);
+        Assert.Contains("python-3.11", e.Message);
+        Assert.Empty(PipelineRuns());
+    }
+
+    [Fact]
+    public void DockerStepNeedsAnEnvironmentWithAnImage()
+    {
+        var task = Task(
+            new Decl("ComputeTarget", "engine", ("Kind", "Docker")),
+            new Decl("Environment", "venv-only", ("PipPackages", "numpy")),
+            Sh("bare", "true", "", ("Compute", "engine")),
+            Sh("no_image", "echo 2", "", ("Compute", "engine"), ("Environment", "venv-only")),
+            Sh("curated", "echo 3", "", ("Compute", "engine"), ("Environment", "python-3.11")));
+
+        Assert.False(task.Execute());
+
+        var errors = _engine.Errors.Where(e => e.Code == Codes.EnvironmentNeedsImage).ToList();
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(errors, e => e.Message!.Contains("'bare'") && e.Message.Contains("is not set") && e.LineNumber == LineOf("CommandStep", "bare"));
+        Assert.Contains(errors, e => e.Message!.Contains("'no_image'") && e.Message.Contains("'venv-only' has no BaseImage"));
+        Assert.Empty(PipelineRuns());
+    }
+
+    [Fact]
+    public void EnvironmentThatIsUserManagedAndListsPackagesIsBadMetadata()
+    {
+        var task = Task(
+            new Decl("Environment", "contradiction", ("UserManagedDependencies", "true"), ("PipPackages", "pandas==2.2.3;numpy>=1,<2")),
+            Sh("a", "true", "", ("Environment", "contradiction")));
+
+        Assert.False(task.Execute());
+
+        var e = SingleError(Codes.InvalidMetadata);
+        Assert.Equal(LineOf("Environment", "contradiction"), e.LineNumber);
+        Assert.Contains("never be installed", e.Message);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using PipelineSdk.Core.Compute;
+
 namespace PipelineSdk.Core.Execution;
 
 /// <summary>

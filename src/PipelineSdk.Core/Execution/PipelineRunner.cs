@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using PipelineSdk.Core.Compute;
 using PipelineSdk.Core.Datastores;
+using PipelineSdk.Core.Environments;
 using PipelineSdk.Core.Hashing;
 using PipelineSdk.Core.Model;
 using PipelineSdk.Core.Snapshots;
@@ -34,6 +36,9 @@ public sealed class PipelineRunner
     private readonly IReadOnlyDictionary<string, DatasetVersionRecord> _registeredInputs;
     private readonly ConcurrentQueue<DatasetVersionRecord> _registered = new();
     private readonly IReadOnlyDictionary<string, BlobStore> _blobs;
+    /// <summary>Compute target name → where its steps run; made when a step first needs it, so a reused step never needs its cluster.</summary>
+    private readonly ConcurrentDictionary<string, Lazy<IComputeBackend>> _backends = new(StringComparer.OrdinalIgnoreCase);
+    private readonly VirtualEnvironments _virtualEnvironments;
 
     private sealed record StepState(StepResult Result, IReadOnlyDictionary<string, OutputRecord> Outputs)
     {
@@ -62,6 +67,7 @@ public sealed class PipelineRunner
             [ComputeTarget.LocalName] = new(Environment.ProcessorCount),
         };
         foreach (var c in pipeline.ComputeTargets) _computeSlots[c.Name] = new SemaphoreSlim(c.MaxNodes);
+        _virtualEnvironments = new VirtualEnvironments(Path.Combine(workspace.Root, "envs"), options.PythonExecutable);
         _stepLibrary = new(() => options.StepLibraryPath is { } library && Directory.Exists(Path.Combine(library, "pipelinesdk"))
             ? SourceSnapshot.Take(Path.Combine(library, "pipelinesdk"), _hashes).Id
             : null);
@@ -140,6 +146,9 @@ public sealed class PipelineRunner
                     try { _states[node.Name].SetResult(await RunStepAsync(node)); }
                     catch (Exception e) { _states[node.Name].SetException(e); }
                 });
+            // Every step ends (a cancelled one after stopping its process, container or job) before the run does.
+            try { Task.WaitAll(_states.Values.Select(s => s.Task)); }
+            catch (AggregateException) { }
             var results = Pipeline.Steps.Select(s => _states[s.Name].Task.GetAwaiter().GetResult().Result).ToList();
             _history.SaveFileHashes(_hashes.Changed);
             var result = new PipelineResult(_runId, Pipeline.ExperimentName, results, []) { Registered = [.. _registered] };
@@ -157,7 +166,22 @@ public sealed class PipelineRunner
             if (!_options.DryRun) _history.FinishPipelineRun(_runId, RunStatus.Failed, $"the engine failed: {e.Message}");
             throw;
         }
+        finally
+        {
+            foreach (var backend in _backends.Values.Where(b => b.IsValueCreated)) backend.Value.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
     }
+
+    private IComputeBackend Backend(string computeName) => _backends.GetOrAdd(computeName, name => new(() =>
+        Pipeline.ComputeTargets.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)) switch
+        {
+            { Kind: ComputeKind.Docker } docker => new DockerBackend(docker),
+            { Kind: ComputeKind.Slurm } slurm => new SlurmBackend(slurm, _options.PythonExecutable, _virtualEnvironments),
+            _ => new LocalBackend(_options.PythonExecutable, _virtualEnvironments),
+        })).Value;
+
+    private ResolvedEnvironment? EnvironmentOf(Step step) =>
+        step.Environment.Length > 0 ? ResolvedEnvironment.Resolve(step.Environment, Pipeline.Environments) : null;
 
     private async Task<StepState> RunStepAsync(StepNode node)
     {
@@ -191,7 +215,8 @@ public sealed class PipelineRunner
             FileGroup.Of(HashPathFiles(step)),
             node.Outputs,
             _stepLibrary.Value,
-            Pipeline.Datasets.Where(d => node.Inputs.Contains(d.Name)).ToDictionary(d => d.Name, d => d.Mode));
+            Pipeline.Datasets.Where(d => node.Inputs.Contains(d.Name)).ToDictionary(d => d.Name, d => d.Mode),
+            EnvironmentOf(step));
 
         if (_options.DryRun)
         {
@@ -449,13 +474,13 @@ public sealed class PipelineRunner
         KeepSnapshot(snapshot);
 
         // A step that cannot start (its inputs cannot be fetched or read) fails like one whose process failed.
-        StepState FailBeforeProcess(string message)
+        StepState FailBeforeProcess(string message, IReadOnlyList<string>? details = null)
         {
             _history.RecordStepRun(NewRecord(stepRunId, node, RunStatus.Failed, true, $"{why}; {message}") with
             {
                 Fingerprint = fingerprint.Value, Snapshot = snapshot.Id, Started = started, Ended = DateTimeOffset.UtcNow,
             }, fingerprint);
-            return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, null, [message], clock.Elapsed, null, differences), null);
+            return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, null, [message, .. details ?? []], clock.Elapsed, null, differences), null);
         }
 
         var inputPaths = new Dictionary<string, string>();
@@ -513,7 +538,7 @@ public sealed class PipelineRunner
             _ => _parameters[r.Name],
         };
         var argv = new List<string>();
-        if (step.Kind == StepKind.PythonScript) argv.AddRange([_options.PythonExecutable, step.ScriptName!]);
+        if (step.Kind == StepKind.PythonScript) argv.Add(step.ScriptName!);
         else if (step.Kind == StepKind.Command) argv.AddRange(ArgumentTemplate.Expand(step.Command!, Resolve));
         argv.AddRange(ArgumentTemplate.Expand(step.Arguments, Resolve));
 
@@ -540,22 +565,40 @@ public sealed class PipelineRunner
         foreach (var (name, path) in inputPaths) environment[$"PIPELINE_INPUT_{EnvName(name)}"] = path;
         foreach (var (name, (_, folder)) in staging) environment[$"PIPELINE_OUTPUT_{EnvName(name)}"] = folder;
         foreach (var (name, value) in stepParameters) environment[$"PIPELINE_PARAM_{EnvName(name)}"] = value;
+        var stepEnvironment = EnvironmentOf(step);
+        foreach (var (name, value) in stepEnvironment?.Variables ?? new Dictionary<string, string>()) environment[name] = value;
         // Steps never see datastore credentials: the engine moves their data, so a step cannot print or ship a key.
         foreach (var store in Pipeline.Datastores.Where(d => d.IsBlob).Append(_workspace.SharedDatastore).OfType<Datastore>())
             environment[store.ConnectionVariable ?? BlobStore.DefaultConnectionVariable] = null;
+        foreach (var cluster in Pipeline.ComputeTargets.Where(c => c.Kind == ComputeKind.Slurm))
+            environment[cluster.TokenVariable ?? SlurmRest.DefaultTokenVariable] = null;
 
         var logPath = _workspace.StepLogPath(stepRunId);
+        var launch = new StepLaunch
+        {
+            StepName = node.Name, StepRunId = stepRunId, PipelineRunId = _runId, Arguments = argv, RunsPython = step.Kind == StepKind.PythonScript,
+            WorkingDirectory = cwd, WorkDirectory = work, Variables = environment, LogPath = logPath, Environment = stepEnvironment,
+            Resources = step.Resources.Over(Pipeline.ComputeTargets.FirstOrDefault(c => string.Equals(c.Name, step.Compute, StringComparison.OrdinalIgnoreCase))?.Defaults ?? new()),
+            // Steps elsewhere (a container, a node) see these folders at the same paths: what they read, and what they write.
+            ReadOnlyPaths = [.. new[] { Pipeline.ProjectDirectory, _workspace.Root, _options.StepLibraryPath ?? "", Path.Combine(work, "inputs") }.Concat(LocalDatastoreRoots()).Concat(inputPaths.Values).Where(Directory.Exists)],
+            WritablePaths = [work, .. staging.Values.Select(s => s.Folder)],
+        };
         ProcessOutcome outcome;
         try
         {
             outcome = step.Kind == StepKind.DataTransfer
                 ? DataTransfer.Copy(inputPaths[node.Inputs[0]], staging[node.Outputs[0]].Folder, logPath)
-                : await LocalProcess.RunAsync(argv, cwd, environment, logPath, line => _events.StepOutput(node.Name, line), _options.Cancellation);
+                : await RunOnComputeAsync(launch, Backend(step.Compute));
         }
         catch (OperationCanceledException)
         {
             DeleteStaging(staging.Values.Select(s => s.Folder));
             throw;
+        }
+        catch (ComputeException e)
+        {
+            DeleteStaging(staging.Values.Select(s => s.Folder));
+            return FailBeforeProcess($"it could not run on compute target '{step.Compute}': {e.Message}", e.Details);
         }
 
         var telemetry = StepTelemetry.Collect(metricsFile, cwd, _workspace.DefaultDatastoreRoot, $"artifacts/{stepRunId}");
@@ -592,6 +635,26 @@ public sealed class PipelineRunner
         RegisterOutputs(node, outputs, stepRunId);
         return finish(new StepResult(node.Name, StepOutcome.Ran, why, stepRunId, null, 0, outcome.StderrTail, clock.Elapsed, logPath, differences, telemetry.Problems), outputs);
     }
+
+    /// <summary>Runs a step on its compute target, stopping it at its TimeLimit where the target does not.</summary>
+    private async Task<ProcessOutcome> RunOnComputeAsync(StepLaunch launch, IComputeBackend backend)
+    {
+        using var log = new StepLogWriter(launch.LogPath, line => _events.StepOutput(launch.StepName, line));
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(_options.Cancellation);
+        var timeLimit = launch.Resources.TimeLimit is { } text && !backend.EnforcesTimeLimit ? ResourceUnits.Duration(text) : null;
+        if (timeLimit is { } span) limit.CancelAfter(span);
+        try
+        {
+            return await backend.RunAsync(launch, log, limit.Token);
+        }
+        catch (OperationCanceledException) when (!_options.Cancellation.IsCancellationRequested && timeLimit is not null)
+        {
+            return log.Failed(124, $"the step was stopped at its time limit ({launch.Resources.TimeLimit}). Raise TimeLimit on the step or its compute target.");
+        }
+    }
+
+    private IEnumerable<string> LocalDatastoreRoots() =>
+        Pipeline.Datastores.Where(d => !d.IsBlob).Select(d => DatastoreRoot(d.Name)).Append(_workspace.DefaultDatastoreRoot).Where(Directory.Exists);
 
     /// <summary>Moves a finished output from staging to its destination in one rename, so no reader sees half of it.</summary>
     private OutputRecord Commit(StepOutput output, string staged, string stepRunId)
@@ -666,8 +729,7 @@ public sealed class PipelineRunner
     /// <summary>What a killed build left: half-written outputs in staging and step working folders. Nothing of it was ever visible.</summary>
     private void RemoveLeftovers(string runId)
     {
-        var roots = Pipeline.Datastores.Where(d => !d.IsBlob).Select(d => DatastoreRoot(d.Name)).Append(_workspace.DefaultDatastoreRoot)
-            .Select(root => Path.Combine(root, ".staging")).Append(Path.Combine(_options.IntermediateDirectory, "work"));
+        var roots = LocalDatastoreRoots().Select(root => Path.Combine(root, ".staging")).Append(Path.Combine(_options.IntermediateDirectory, "work"));
         foreach (var root in roots.Where(Directory.Exists))
             foreach (var folder in Directory.EnumerateDirectories(root, runId + "-*"))
                 Directory.Delete(folder, recursive: true);

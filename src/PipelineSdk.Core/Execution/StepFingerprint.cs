@@ -1,3 +1,4 @@
+using PipelineSdk.Core.Environments;
 using PipelineSdk.Core.Hashing;
 using PipelineSdk.Core.Model;
 
@@ -23,12 +24,15 @@ public sealed class StepFingerprint
     /// <summary>Bump to disown every cached result (a poisoned cache, a change in what fields mean).</summary>
     public const string FormatVersion = "2";
 
-    private StepFingerprint(IReadOnlyDictionary<string, string> fields, IReadOnlyDictionary<string, FileGroup> groups)
+    private StepFingerprint(IReadOnlyDictionary<string, string> fields, IReadOnlyDictionary<string, FileGroup> groups, string? environmentName)
     {
+        _environmentName = environmentName;
         Fields = fields;
         Groups = groups;
         Value = ContentHash.OfFields(fields);
     }
+
+    private readonly string? _environmentName;
 
     public IReadOnlyDictionary<string, string> Fields { get; }
     /// <summary>Field name (<c>source</c>, <c>input:&lt;name&gt;</c>, <c>hashpaths</c>) → the files behind its hash.</summary>
@@ -43,7 +47,8 @@ public sealed class StepFingerprint
         FileGroup hashPaths,
         IEnumerable<string> outputs,
         string? stepLibrary,
-        IReadOnlyDictionary<string, InputMode>? inputModes = null)
+        IReadOnlyDictionary<string, InputMode>? inputModes = null,
+        ResolvedEnvironment? environment = null)
     {
         var f = new Dictionary<string, string>
         {
@@ -51,7 +56,8 @@ public sealed class StepFingerprint
             ["kind"] = step.Kind.ToString(),
             // Words, not raw text: re-spacing the arguments in the .mlproj is not a change.
             ["arguments"] = string.Join('\n', ArgumentTemplate.SplitWords(step.Arguments)),
-            ["environment"] = step.Environment,
+            // The definition's hash, not the name or the compute target: the same environment on Local, Docker or Slurm reuses.
+            ["environment"] = environment?.Hash ?? "",
         };
         var groups = new Dictionary<string, FileGroup> { ["source"] = source, ["hashpaths"] = hashPaths };
         if (step.ScriptName is not null) f["script"] = step.ScriptName.Replace('\\', '/');
@@ -66,7 +72,7 @@ public sealed class StepFingerprint
             if (mode != InputMode.Mount) f[$"mode:{input}"] = mode.ToString();
         // The outputs' names, not their destinations: a result that never wrote an output cannot stand in for one that must.
         foreach (var output in outputs) f[$"output:{output}"] = "";
-        return new StepFingerprint(f, groups);
+        return new StepFingerprint(f, groups, environment?.Name);
     }
 
     /// <summary>
@@ -102,7 +108,7 @@ public sealed class StepFingerprint
                 "output" => (5, $"output '{rest}' {what}"),
                 "param" => (6, what == "changed" ? $"parameter {rest} {before} → {now}" : $"parameter {rest} {what}"),
                 "mode" => (7, $"input '{rest}' mode {before ?? "Mount"} → {now ?? "Mount"}"),
-                "environment" => (9, $"environment '{before}' → '{now}'"),
+                "environment" => (9, _environmentName is null ? "environment removed" : before is "" ? $"environment {_environmentName} added" : $"environment {_environmentName} changed"),
                 "steplib" => (9, "step library (pipelinesdk) changed"),
                 _ => (10, $"{key} {what}"),
             });

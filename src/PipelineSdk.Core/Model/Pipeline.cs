@@ -41,8 +41,38 @@ public sealed record Step
     public IReadOnlyList<string> HashPaths { get; init; } = [];
     public bool AllowReuse { get; init; } = true;
     public string Compute { get; init; } = ComputeTarget.LocalName;
+    /// <summary>An <see cref="StepEnvironment"/> item's name or a curated environment's; empty: the compute target's own interpreter.</summary>
     public string Environment { get; init; } = "";
+    /// <summary>What the step asks of its compute target; unset values come from the target's defaults.</summary>
+    public StepResources Resources { get; init; } = new();
     public SourceLocation? Location { get; init; }
+}
+
+/// <summary>
+/// What a step asks for where it runs: CPUs, memory (Slurm's syntax: a number with K, M, G or T, M if none), GPUs (a
+/// count, or Slurm gres such as <c>gpu:a100:2</c>) and a time limit (minutes, <c>hh:mm:ss</c> or <c>d-hh:mm:ss</c>).
+/// </summary>
+public sealed record StepResources(double? Cpus = null, string? Memory = null, string? Gpus = null, string? TimeLimit = null)
+{
+    /// <summary>These values, each unset one taken from <paramref name="defaults"/>.</summary>
+    public StepResources Over(StepResources defaults) =>
+        new(Cpus ?? defaults.Cpus, Memory ?? defaults.Memory, Gpus ?? defaults.Gpus, TimeLimit ?? defaults.TimeLimit);
+}
+
+/// <summary>
+/// Azure ML's Environment: a curated one by name, or a base image with conda and pip packages, variables and extra
+/// Dockerfile lines, or UserManagedDependencies (the image, or the local interpreter, as is).
+/// </summary>
+public sealed record StepEnvironment(string Name, SourceLocation? Location = null)
+{
+    /// <summary>A catalogue entry this environment starts from (EnvironmentCatalog).</summary>
+    public string? Curated { get; init; }
+    public string? BaseImage { get; init; }
+    public IReadOnlyList<string> CondaPackages { get; init; } = [];
+    public IReadOnlyList<string> PipPackages { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<string> DockerfileLines { get; init; } = [];
+    public bool UserManagedDependencies { get; init; }
 }
 
 /// <summary>
@@ -89,9 +119,38 @@ public sealed record StepOutput(string Name, string? Datastore = null, string? D
 
 public sealed record PipelineParameter(string Name, string DefaultValue, SourceLocation? Location = null);
 
-public sealed record ComputeTarget(string Name, string Kind, int MaxNodes, SourceLocation? Location = null)
+public enum ComputeKind { Local, Docker, Slurm }
+
+public sealed record ComputeTarget(string Name, ComputeKind Kind, int MaxNodes, SourceLocation? Location = null)
 {
     public const string LocalName = "local";
+
+    /// <summary>Resources every step on this target gets unless it asks for its own.</summary>
+    public StepResources Defaults { get; init; } = new();
+
+    /// <summary>The Docker engine (<c>unix:///path</c>, <c>tcp://host:2376</c>); null: DOCKER_HOST, else the local socket. For Slurm, the engine of container steps on the nodes.</summary>
+    public string? DockerEndpoint { get; init; }
+
+    /// <summary>A folder with ca.pem, cert.pem and key.pem for a TLS engine (DOCKER_CERT_PATH's layout).</summary>
+    public string? DockerCertificates { get; init; }
+
+    /// <summary>The containers' network mode (none, host, bridge, a network's name); null: the engine's default.</summary>
+    public string? Network { get; init; }
+
+    /// <summary>Slurm partition (AmlCompute's vm_size); null: the cluster's default.</summary>
+    public string? Partition { get; init; }
+
+    /// <summary>slurmrestd's base address; null: the sbatch/squeue/scancel commands of this machine.</summary>
+    public string? RestEndpoint { get; init; }
+
+    /// <summary>The user the REST token was issued for.</summary>
+    public string? UserName { get; init; }
+
+    /// <summary>The environment variable holding the REST token (default SLURM_JWT); the token itself never appears in the project.</summary>
+    public string? TokenVariable { get; init; }
+
+    /// <summary>A file holding the REST token, read at submission.</summary>
+    public string? TokenFile { get; init; }
 }
 
 public sealed record Datastore(string Name, string Kind, string Path, SourceLocation? Location = null)
@@ -124,6 +183,7 @@ public sealed record Pipeline
     public IReadOnlyList<PipelineParameter> Parameters { get; init; } = [];
     public IReadOnlyList<ComputeTarget> ComputeTargets { get; init; } = [];
     public IReadOnlyList<Datastore> Datastores { get; init; } = [];
+    public IReadOnlyList<StepEnvironment> Environments { get; init; } = [];
     /// <summary>Values given at submission (<c>-p:name=value</c>); they win over defaults.</summary>
     public IReadOnlyDictionary<string, string> ParameterValues { get; init; } = new Dictionary<string, string>();
 }

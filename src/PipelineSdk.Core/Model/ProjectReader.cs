@@ -17,7 +17,7 @@ public sealed record ProjectItem(string Name, IReadOnlyDictionary<string, string
 /// </summary>
 public sealed class ProjectReader
 {
-    public static readonly string[] ItemTypes = ["PythonScriptStep", "CommandStep", "DataTransferStep", "FileDataset", "TabularDataset", "StepOutput", "PipelineParameter", "ComputeTarget", "Datastore"];
+    public static readonly string[] ItemTypes = ["PythonScriptStep", "CommandStep", "DataTransferStep", "FileDataset", "TabularDataset", "StepOutput", "PipelineParameter", "ComputeTarget", "Datastore", "Environment"];
     private readonly string _projectFile;
     private readonly string _projectDirectory;
     private readonly Dictionary<(string Type, string Name), Queue<SourceLocation>> _locations;
@@ -41,6 +41,7 @@ public sealed class ProjectReader
             Parameters = parameters,
             ComputeTargets = [.. Of("ComputeTarget").Select(reader.ComputeTarget)],
             Datastores = [.. Of("Datastore").Select(reader.Datastore)],
+            Environments = [.. Of("Environment").Select(reader.EnvironmentItem)],
             // Distinct: a parameter declared twice is reported by validation (PS0002), not thrown here.
             ParameterValues = parameters.Select(p => p.Name).Distinct().Where(byName.ContainsKey).ToDictionary(n => n, n => byName[n]),
         };
@@ -126,7 +127,60 @@ public sealed class ProjectReader
         var maxNodes = Text(item, "MaxNodes") is { } text
             ? int.TryParse(text, out var n) ? n : Invalid(at, $"ComputeTarget '{item.Name}' has MaxNodes='{text}'; set a whole number of 1 or more.", 1)
             : Environment.ProcessorCount;
-        return new(item.Name, Text(item, "Kind") ?? "Local", maxNodes, at);
+        var kind = Text(item, "Kind") is { } k
+            ? Enum.TryParse<ComputeKind>(k, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed
+                : Invalid(at, $"ComputeTarget '{item.Name}' has Kind '{k}'; use Local, Docker or Slurm.", ComputeKind.Local)
+            : ComputeKind.Local;
+        return new(item.Name, kind, maxNodes, at)
+        {
+            Defaults = Resources(item, at, $"ComputeTarget '{item.Name}'"),
+            DockerEndpoint = Text(item, "DockerEndpoint"),
+            DockerCertificates = Text(item, "DockerCertificates"),
+            Network = Text(item, "Network"),
+            Partition = Text(item, "Partition"),
+            RestEndpoint = Text(item, "RestEndpoint"),
+            UserName = Text(item, "UserName"),
+            TokenVariable = Text(item, "TokenVariable"),
+            TokenFile = Text(item, "TokenFile") is { } file ? Path.GetFullPath(Path.Combine(_projectDirectory, file)) : null,
+        };
+    }
+
+    private StepEnvironment EnvironmentItem(ProjectItem item)
+    {
+        var at = Locate("Environment", item.Name);
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in List(item, "Variables", ';'))
+        {
+            if (pair.IndexOf('=') is var eq and > 0) variables[pair[..eq].Trim()] = pair[(eq + 1)..];
+            else Invalid(at, $"Environment '{item.Name}' has Variables entry '{pair}'; write NAME=value pairs separated by semicolons.", 0);
+        }
+        return new StepEnvironment(item.Name, at)
+        {
+            Curated = Text(item, "Curated"),
+            BaseImage = Text(item, "BaseImage"),
+            CondaPackages = List(item, "CondaPackages", ';'),
+            // Package specs may hold commas (numpy>=1,<2), so packages are separated by semicolons only.
+            PipPackages = List(item, "PipPackages", ';'),
+            Variables = variables,
+            DockerfileLines = List(item, "DockerfileLines", '\n'),
+            UserManagedDependencies = Flag(item, "UserManagedDependencies", at, $"Environment '{item.Name}'"),
+        };
+    }
+
+    private StepResources Resources(ProjectItem item, SourceLocation at, string what)
+    {
+        var cpus = Text(item, "Cpus") is { } c
+            ? double.TryParse(c, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n
+                : Invalid<double?>(at, $"{what} has Cpus='{c}'; set a number above 0, such as 2 or 0.5.", null)
+            : (double?)null;
+        var memory = Text(item, "Memory");
+        if (memory is not null && ResourceUnits.MemoryBytes(memory) is null)
+            memory = Invalid<string?>(at, $"{what} has Memory='{memory}'; write a size such as 512M, 4G or 2048 (MiB).", null);
+        var gpus = Text(item, "Gpus");
+        var time = Text(item, "TimeLimit");
+        if (time is not null && ResourceUnits.Duration(time) is null)
+            time = Invalid<string?>(at, $"{what} has TimeLimit='{time}'; write minutes (90), hh:mm:ss (01:30:00) or d-hh:mm:ss.", null);
+        return new StepResources(cpus, memory, gpus, time);
     }
 
     private Datastore Datastore(ProjectItem item) =>
@@ -154,7 +208,8 @@ public sealed class ProjectReader
             HashPaths = List(item, "HashPaths"),
             AllowReuse = allowReuse,
             Compute = Text(item, "Compute") ?? Model.ComputeTarget.LocalName,
-            Environment = item.GetMetadata("Environment"),
+            Environment = item.GetMetadata("Environment").Trim(),
+            Resources = Resources(item, at, $"{type} '{item.Name}'"),
             Location = at,
         };
     }
@@ -173,8 +228,10 @@ public sealed class ProjectReader
     private static string? Text(ProjectItem item, string name) =>
         item.GetMetadata(name) is { Length: > 0 } value ? value.Trim() : null;
 
-    private static IReadOnlyList<string> List(ProjectItem item, string name) =>
-        item.GetMetadata(name).Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    private static IReadOnlyList<string> List(ProjectItem item, string name) => List(item, name, ';', ',');
+
+    private static IReadOnlyList<string> List(ProjectItem item, string name, params char[] separators) =>
+        item.GetMetadata(name).Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static Dictionary<(string, string), Queue<SourceLocation>> ReadLocations(string projectFile)
     {

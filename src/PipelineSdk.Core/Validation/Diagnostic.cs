@@ -26,6 +26,8 @@ public static class Codes
     public const string Workspace = "PS0016";
     public const string UnknownRegisteredDataset = "PS0017";
     public const string DatastoreUnavailable = "PS0018";
+    public const string UnknownEnvironment = "PS0019";
+    public const string EnvironmentNeedsImage = "PS0020";
     public const string StepFailed = "PS0100";
     public const string NotUpToDate = "PS0102";
     public const string TelemetryUnreadable = "PS0103";

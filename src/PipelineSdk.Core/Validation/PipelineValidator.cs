@@ -1,3 +1,4 @@
+using PipelineSdk.Core.Environments;
 using PipelineSdk.Core.Model;
 
 namespace PipelineSdk.Core.Validation;
@@ -25,6 +26,7 @@ public static class PipelineValidator
         CheckUnique(d, pipeline.Parameters.Select(p => (p.Name, p.Location, "parameter")), At);
         CheckUnique(d, pipeline.ComputeTargets.Select(c => (c.Name, c.Location, "compute target")), At);
         CheckUnique(d, pipeline.Datastores.Select(c => (c.Name, c.Location, "datastore")), At);
+        CheckUnique(d, pipeline.Environments.Select(e => (e.Name, e.Location, "environment")), At);
 
         var stepNames = pipeline.Steps.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         var datasets = pipeline.Datasets.GroupBy(x => x.Name).ToDictionary(g => g.Key, g => g.First());
@@ -33,10 +35,17 @@ public static class PipelineValidator
         var computes = pipeline.ComputeTargets.Select(c => c.Name).Append(ComputeTarget.LocalName).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var datastores = pipeline.Datastores.Select(c => c.Name).Append(Datastore.DefaultName).ToHashSet(StringComparer.Ordinal);
 
+        foreach (var e in pipeline.Environments)
+        {
+            if (e.Curated is { } curated && !EnvironmentCatalog.Curated.ContainsKey(curated))
+                d.Add(new(Codes.UnknownEnvironment, $"Environment '{e.Name}' starts from curated environment '{curated}', which the catalogue does not have ({string.Join(", ", EnvironmentCatalog.Curated.Keys)}). Fix the name or set BaseImage instead.", At(e.Location)));
+            if (e.UserManagedDependencies && e.CondaPackages.Count + e.PipPackages.Count > 0)
+                d.Add(new(Codes.InvalidMetadata, $"Environment '{e.Name}' is UserManagedDependencies=\"true\" and lists packages, which would never be installed. Remove the packages, or UserManagedDependencies to have them installed.", At(e.Location)));
+            if (e.CondaPackages.Count > 0 && e.BaseImage is null && e.Curated is null)
+                d.Add(new(Codes.EnvironmentNeedsImage, $"Environment '{e.Name}' lists conda packages but no BaseImage; conda environments are built into an image. Set BaseImage to an image with conda (such as continuumio/miniconda3).", At(e.Location)));
+        }
         foreach (var c in pipeline.ComputeTargets)
         {
-            if (!string.Equals(c.Kind, "Local", StringComparison.OrdinalIgnoreCase))
-                d.Add(new(Codes.InvalidMetadata, $"Compute target '{c.Name}' has Kind '{c.Kind}'; this version supports Kind=\"Local\".", At(c.Location)));
             if (c.MaxNodes < 1)
                 d.Add(new(Codes.InvalidMetadata, $"Compute target '{c.Name}' has MaxNodes={c.MaxNodes}; set a whole number of 1 or more.", At(c.Location)));
         }
@@ -112,6 +121,7 @@ public static class PipelineValidator
                 d.Add(new(Codes.UnknownStep, $"Step '{step.Name}' runs after '{r}', which is not a step of this pipeline. Fix the name in RunAfter.", at));
             if (!computes.Contains(step.Compute))
                 d.Add(new(Codes.UnknownCompute, $"Step '{step.Name}' runs on compute target '{step.Compute}', which is not declared. Add <ComputeTarget Include=\"{step.Compute}\" Kind=\"Local\" /> or use 'local'.", at));
+            CheckEnvironment(d, pipeline, step, at);
 
             CheckSource(d, pipeline, step, at);
             nodes.Add(new StepNode(step, inputs, outs, pars));
@@ -180,6 +190,19 @@ public static class PipelineValidator
                 d.Add(new(Codes.InvalidMetadata, $"CommandStep '{step.Name}' has no Command. Set Command=\"program args\".", at));
                 break;
         }
+    }
+
+    private static void CheckEnvironment(List<Diagnostic> d, Pipeline pipeline, Step step, SourceLocation at)
+    {
+        var environment = step.Environment.Length > 0 ? ResolvedEnvironment.Resolve(step.Environment, pipeline.Environments) : null;
+        if (step.Environment.Length > 0 && environment is null && !pipeline.Environments.Any(e => e.Name == step.Environment))
+        {
+            d.Add(new(Codes.UnknownEnvironment, $"Step '{step.Name}' uses environment '{step.Environment}', which is neither an <Environment> item nor a curated environment ({string.Join(", ", EnvironmentCatalog.Curated.Keys)}). Declare it or fix the name.", at));
+            return;
+        }
+        var compute = pipeline.ComputeTargets.FirstOrDefault(c => string.Equals(c.Name, step.Compute, StringComparison.OrdinalIgnoreCase));
+        if (compute?.Kind == ComputeKind.Docker && environment?.Image is null && step.Kind != StepKind.DataTransfer)
+            d.Add(new(Codes.EnvironmentNeedsImage, $"Step '{step.Name}' runs on Docker target '{compute.Name}' but its environment {(environment is null ? "is not set" : $"'{environment.Name}' has no BaseImage")}. Give it an Environment with BaseImage (or a curated one such as python-3.11).", at));
     }
 
     private static void CheckUnique(List<Diagnostic> d, IEnumerable<(string Name, SourceLocation? Location, string What)> items, Func<SourceLocation?, SourceLocation> at)

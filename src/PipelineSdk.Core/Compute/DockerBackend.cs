@@ -1,0 +1,141 @@
+using System.Text;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using PipelineSdk.Core.Model;
+
+namespace PipelineSdk.Core.Compute;
+
+/// <summary>
+/// Steps in containers of their environment's image on a Docker engine. The step's folders are bind-mounted at the
+/// same paths (inputs read-only), so a step sees exactly what it would see on this machine; the container is removed
+/// when the step ends, fails or is cancelled.
+/// </summary>
+public sealed class DockerBackend : IComputeBackend
+{
+    /// <summary>Marks every container PipelineSdk starts, so leftovers can be found (docker ps --filter label=...).</summary>
+    public const string RunLabel = "org.pipelinesdk.run";
+
+    private readonly ComputeTarget _target;
+    private readonly DockerClient _client;
+    private readonly DockerImages _images;
+    private readonly Lazy<Task> _reachable;
+
+    public DockerBackend(ComputeTarget target)
+    {
+        _target = target;
+        _client = DockerEngine.Connect(target);
+        _images = new DockerImages(_client, target.Network);
+        _reachable = new(PingAsync);
+    }
+
+    public bool EnforcesTimeLimit => false;
+
+    public async Task<ProcessOutcome> RunAsync(StepLaunch launch, StepLogWriter log, CancellationToken cancel)
+    {
+        await _reachable.Value;
+        var image = await _images.EnsureAsync(launch.Environment!, launch.ImageBuildLogPath, cancel);
+        string? id = null;
+        try
+        {
+            id = (await _client.Containers.CreateContainerAsync(Container(launch, image), cancel)).ID;
+            await _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancel);
+            using (var stream = await _client.Containers.GetContainerLogsAsync(id, false, new ContainerLogsParameters { ShowStdout = true, ShowStderr = true, Follow = true }, cancel))
+                await CopyLinesAsync(stream, log, cancel);
+            var exit = await _client.Containers.WaitContainerAsync(id, cancel);
+            if (exit.StatusCode == 137 && (await _client.Containers.InspectContainerAsync(id, cancel)).State.OOMKilled)
+                return log.Failed(137, $"the container was killed for using more than its memory limit ({launch.Resources.Memory}). Raise Memory on the step or its compute target.");
+            return log.Outcome((int)exit.StatusCode);
+        }
+        catch (DockerApiException e)
+        {
+            throw new ComputeException($"the Docker engine at {DockerEngine.Endpoint(_target)} refused the step's container: {Message(e)}");
+        }
+        finally
+        {
+            // Force: a cancelled or failed step's container is killed too; nothing is left on the engine.
+            if (id is not null) await _client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true }, CancellationToken.None);
+        }
+    }
+
+    public static string ContainerName(string stepRunId) =>
+        "psdk-" + new string(stepRunId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '_').ToArray());
+
+    private CreateContainerParameters Container(StepLaunch launch, string image)
+    {
+        var writable = launch.WritablePaths.Distinct().ToList();
+        var binds = writable.Select(p => $"{p}:{p}:rw")
+            .Concat(launch.ReadOnlyPaths.Distinct().Except(writable).Select(p => $"{p}:{p}:ro"))
+            .ToList();
+        var resources = launch.Resources;
+        return new CreateContainerParameters
+        {
+            Name = ContainerName(launch.StepRunId),
+            Image = image,
+            Cmd = launch.RunsPython ? ["python3", .. launch.Arguments] : [.. launch.Arguments],
+            WorkingDir = launch.WorkingDirectory,
+            User = DockerEngine.CurrentUser,
+            Env = launch.Variables.Where(v => v.Value is not null).Select(v => $"{v.Key}={v.Value}").ToList(),
+            Labels = new Dictionary<string, string> { [RunLabel] = launch.PipelineRunId, ["org.pipelinesdk.step"] = launch.StepName },
+            HostConfig = new HostConfig
+            {
+                Binds = binds,
+                NetworkMode = _target.Network,
+                NanoCPUs = resources.Cpus is { } cpus ? (long)(cpus * 1e9) : 0,
+                Memory = resources.Memory is { } memory ? ResourceUnits.MemoryBytes(memory)!.Value : 0,
+                DeviceRequests = resources.Gpus is { } gpus && ResourceUnits.GpuCount(gpus) is { } count
+                    ? [new DeviceRequest { Count = count, Capabilities = [["gpu"]] }]
+                    : null,
+            },
+        };
+    }
+
+    /// <summary>Splits the engine's multiplexed stdout/stderr stream into lines as they arrive.</summary>
+    private static async Task CopyLinesAsync(MultiplexedStream stream, StepLogWriter log, CancellationToken cancel)
+    {
+        var buffer = new byte[81920];
+        var pending = new Dictionary<MultiplexedStream.TargetStream, StringBuilder>();
+        var decoders = new Dictionary<MultiplexedStream.TargetStream, Decoder>();
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(buffer.Length)];
+        while (true)
+        {
+            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, cancel);
+            if (read.EOF) break;
+            var text = pending.TryGetValue(read.Target, out var t) ? t : pending[read.Target] = new();
+            var decoder = decoders.TryGetValue(read.Target, out var d) ? d : decoders[read.Target] = Encoding.UTF8.GetDecoder();
+            var n = decoder.GetChars(buffer, 0, read.Count, chars, 0);
+            for (var i = 0; i < n; i++)
+            {
+                if (chars[i] == '\n')
+                {
+                    log.Write(text.ToString().TrimEnd('\r'), read.Target == MultiplexedStream.TargetStream.StandardError);
+                    text.Clear();
+                }
+                else text.Append(chars[i]);
+            }
+        }
+        foreach (var (target, text) in pending.Where(p => p.Value.Length > 0))
+            log.Write(text.ToString(), target == MultiplexedStream.TargetStream.StandardError);
+    }
+
+    private async Task PingAsync()
+    {
+        try
+        {
+            await _client.System.PingAsync();
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException or DockerApiException or System.Net.Sockets.SocketException or TaskCanceledException)
+        {
+            throw new ComputeException($"the Docker engine of compute target '{_target.Name}' at {DockerEngine.Endpoint(_target)} is unreachable ({e.GetBaseException().Message}). Start it, or point DockerEndpoint (or DOCKER_HOST) at a running engine.");
+        }
+    }
+
+    private static string Message(DockerApiException e) =>
+        System.Text.Json.JsonDocument.Parse(e.ResponseBody is { Length: > 0 } body && body.TrimStart().StartsWith('{') ? body : "{}").RootElement
+            .TryGetProperty("message", out var m) ? m.GetString()! : e.Message;
+
+    public ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

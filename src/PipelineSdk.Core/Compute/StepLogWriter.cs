@@ -1,0 +1,61 @@
+namespace PipelineSdk.Core.Compute;
+
+/// <summary>How a step ended: its exit code and the last lines it wrote to stderr (or why it could not run).</summary>
+public sealed record ProcessOutcome(int ExitCode, IReadOnlyList<string> StderrTail);
+
+/// <summary>
+/// The step's std_log.txt as every compute target writes it: each line goes to the file and to the build as it
+/// arrives, and the last stderr lines are kept for the error message.
+/// </summary>
+public sealed class StepLogWriter : IDisposable
+{
+    private const int TailLines = 20;
+    private readonly StreamWriter _log;
+    private readonly Action<string> _onLine;
+    private readonly Queue<string> _tail = new();
+    private readonly Lock _gate = new();
+
+    public StepLogWriter(string logPath, Action<string> onLine)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+        _log = new StreamWriter(logPath) { AutoFlush = true };
+        _onLine = onLine;
+    }
+
+    public void Write(string? line, bool isError)
+    {
+        if (line is null) return;
+        _onLine(line);
+        lock (_gate)
+        {
+            _log.WriteLine(line);
+            if (!isError) return;
+            _tail.Enqueue(line);
+            if (_tail.Count > TailLines) _tail.Dequeue();
+        }
+    }
+
+    public ProcessOutcome Outcome(int exitCode)
+    {
+        lock (_gate) return new ProcessOutcome(exitCode, [.. _tail]);
+    }
+
+    /// <summary>A step that never started: the reason is its log's last line and its error.</summary>
+    public ProcessOutcome Failed(int exitCode, string message)
+    {
+        Write(message, isError: true);
+        return new ProcessOutcome(exitCode, [message]);
+    }
+
+    public void Dispose() => _log.Dispose();
+}
+
+/// <summary>The environment build log of a step run (Azure ML's 20_image_build_log.txt).</summary>
+public static class BuildLog
+{
+    public static void Note(string logPath, string line)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+        File.AppendAllText(logPath, line + "\n");
+    }
+}
