@@ -26,6 +26,7 @@ log() { echo "[docker.sh] $*" >&2; }
 ensure_packages() { # install whatever of the needed commands is missing (fresh CI machine)
   local need=()
   command -v dockerd >/dev/null || need+=(docker.io)
+  command -v openssl >/dev/null || need+=(openssl)
   command -v docker >/dev/null || need+=(docker.io)
   # the image needs a *static* busybox (Debian's busybox package is dynamically linked)
   { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
@@ -119,10 +120,13 @@ start_engine() {
   # leftovers of an engine that died (stale pidfile, mounts) would confuse a new one
   rm -f "$S/dockerd.pid" "$S/docker.sock"
   cleanup_leftovers
-  log "starting dockerd (log: $S/dockerd.log)"
+  make_tls
+  log "starting dockerd (log: $S/dockerd.log; TLS on 127.0.0.1:$(cat "$S/tls-port"))"
   # setsid: own session, survives the caller; fd 9 (our lock) closed so the daemon does not hold it
   setsid dockerd --storage-driver=overlay2 --iptables=false --ip-forward=false --bridge=none \
     --host "unix://$S/docker.sock" --data-root "$S/data" --exec-root "$ex" --pidfile "$S/dockerd.pid" \
+    --host "tcp://127.0.0.1:$(cat "$S/tls-port")" --tlsverify --tlscacert "$S/tls/ca.pem" \
+    --tlscert "$S/tls/server-cert.pem" --tlskey "$S/tls/server-key.pem" \
     </dev/null >"$S/dockerd.log" 2>&1 9>&- &
   pid=$!
   for ((i = 0; i < 600; i++)); do
@@ -233,6 +237,26 @@ ensure_image() {
   log "image $IMAGE built and verified"
 }
 
+# A remote engine's way in, on loopback: TCP with mutual TLS (a CA, a server certificate for 127.0.0.1, a client
+# certificate in STATE_DIR/tls/client laid out like DOCKER_CERT_PATH), on the first free port from 2376.
+make_tls() {
+  local t="$S/tls" port
+  if [ ! -f "$t/client/key.pem" ]; then
+    mkdir -p "$t/client"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=pipelinesdk-test-ca" -keyout "$t/ca-key.pem" -out "$t/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$t/server-key.pem" -out "$t/server.csr" 2>/dev/null
+    openssl x509 -req -days 3650 -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca-key.pem" -CAcreateserial -out "$t/server-cert.pem" \
+      -extfile <(printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=client" -keyout "$t/client/key.pem" -out "$t/client.csr" 2>/dev/null
+    openssl x509 -req -days 3650 -in "$t/client.csr" -CA "$t/ca.pem" -CAkey "$t/ca-key.pem" -CAcreateserial -out "$t/client/cert.pem" \
+      -extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
+    cp "$t/ca.pem" "$t/client/ca.pem"
+    chmod 600 "$t"/*key.pem "$t/client/key.pem"
+  fi
+  for ((port = 2376; port < 2476; port++)); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break; done
+  echo "$port" > "$S/tls-port"
+}
+
 # --- main ------------------------------------------------------------------------------------------
 mkdir -p "$S"
 exec 9>"$S/.lock"
@@ -241,6 +265,8 @@ flock -w 300 9 || { log "could not lock $S/.lock"; exit 1; }
 case "$CMD" in
   up)
     ensure_packages
+    # an engine started before the TLS listener existed is restarted with it
+    if [ ! -f "$S/tls-port" ] && pid=$(dockerd_pid); then log "restarting dockerd $pid with a TLS listener"; stop_engine; fi
     if pid=$(dockerd_pid) && answers; then
       log "reusing dockerd $pid"
     else
@@ -252,7 +278,8 @@ case "$CMD" in
       [ -n "${ready:-}" ] || start_engine
     fi
     ensure_image
-    echo "DOCKER_HOST=unix://$S/docker.sock" > "$S/env.tmp" && mv "$S/env.tmp" "$S/env"
+    printf 'DOCKER_HOST=unix://%s/docker.sock\nPIPELINESDK_DOCKER_TLS_HOST=tcp://127.0.0.1:%s\nPIPELINESDK_DOCKER_CERTS=%s/tls/client\n' \
+      "$S" "$(cat "$S/tls-port")" "$S" > "$S/env.tmp" && mv "$S/env.tmp" "$S/env"
     cat "$S/env"
     ;;
   down)

@@ -4,10 +4,10 @@ using System.Text;
 namespace PipelineSdk.Bench;
 
 /// <summary>Sizes of one bench run: the figures, or smaller ones (<c>--quick</c>) to smoke-test the bench.</summary>
-public sealed record Sizes(int BigFileMiB, int FingerprintFolders, int NoOpSteps, int NoOpSmallFolders, int ChainSteps)
+public sealed record Sizes(int BigFileMiB, int FingerprintFolders, int NoOpSteps, int NoOpSmallFolders, int ChainSteps, int ComputeSteps)
 {
-    public static Sizes Full { get; } = new(1024, 1000, 50, 100, 100);
-    public static Sizes Quick { get; } = new(256, 200, 10, 20, 10);
+    public static Sizes Full { get; } = new(1024, 1000, 50, 100, 100, 10);
+    public static Sizes Quick { get; } = new(256, 200, 10, 20, 10, 3);
 
     /// <summary>Every generated folder holds this many files of ~100 bytes.</summary>
     public const int FilesPerFolder = 100;

@@ -3,15 +3,17 @@ using PipelineSdk.Bench;
 using static PipelineSdk.Bench.Bench;
 
 // The performance figures of the issue "Reuse you can trust", measured side by side on this machine.
-// Usage: bench/run.sh [--quick] [--work DIR] [--keep]
+// Usage: bench/run.sh [--quick] [--compute] [--work DIR] [--keep]
 
 var quick = args.Contains("--quick");
+var compute = args.Contains("--compute");
 var keep = args.Contains("--keep");
 var workAt = Array.IndexOf(args, "--work");
-if (args.Contains("--help") || args.Any(a => a.StartsWith("--") && a is not ("--quick" or "--keep" or "--work")) || (workAt >= 0 && workAt == args.Length - 1))
+if (args.Contains("--help") || args.Any(a => a.StartsWith("--") && a is not ("--quick" or "--compute" or "--keep" or "--work")) || (workAt >= 0 && workAt == args.Length - 1))
 {
-    Console.Error.WriteLine("usage: bench/run.sh [--quick] [--work DIR] [--keep]\n"
+    Console.Error.WriteLine("usage: bench/run.sh [--quick] [--compute] [--work DIR] [--keep]\n"
         + "  --quick     smaller sizes (256 MiB, 20k files, 10 steps) to smoke-test the bench\n"
+        + "  --compute   only the Docker and Slurm step overheads (needs root for .ci/services, or PIPELINESDK_DOCKER_ENV and PIPELINESDK_SLURM_ENV)\n"
         + "  --work DIR  where everything is created (default: a new folder under the temp folder); must be new or empty\n"
         + "  --keep      leave the work folder in place");
     return 2;
@@ -37,11 +39,15 @@ if (quick) Say("    --quick is a smoke test: the sizes are too small for the fig
 var rows = new List<Row>();
 try
 {
-    rows.AddRange(HashThroughput.Measure(Path.Combine(work, "hash"), sizes));
-    rows.AddRange(Fingerprinting.Measure(Path.Combine(work, "fingerprint"), sizes));
     var feed = new Feed(Path.Combine(work, "feed"), repository);
-    rows.AddRange(NoOpBuild.Measure(feed, Path.Combine(work, "hash", "big.bin"), sizes));
-    rows.AddRange(StepOverhead.Measure(feed, sizes));
+    if (compute) rows.AddRange(ComputeOverhead.Measure(feed, repository, sizes));
+    else
+    {
+        rows.AddRange(HashThroughput.Measure(Path.Combine(work, "hash"), sizes));
+        rows.AddRange(Fingerprinting.Measure(Path.Combine(work, "fingerprint"), sizes));
+        rows.AddRange(NoOpBuild.Measure(feed, Path.Combine(work, "hash", "big.bin"), sizes));
+        rows.AddRange(StepOverhead.Measure(feed, sizes));
+    }
 }
 finally
 {

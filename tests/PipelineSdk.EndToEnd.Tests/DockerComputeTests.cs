@@ -51,13 +51,13 @@ public sealed class DockerComputeTests
     {
         var project = Project("in-container", $$"""
               <ItemGroup>
-                <ComputeTarget Include="engine" Kind="Docker" Network="none" />
+                <ComputeTarget Include="engine" Kind="Docker" Network="none" Cpus="0.5" />
                 <Environment Include="baked" BaseImage="{{ComputeServices.PythonImage}}" Variables="GREETING=hello from the image"
                              DockerfileLines="RUN echo baked-in > /baked.txt" />
                 <FileDataset Include="raw" Path="data" />
                 <StepOutput Include="result" />
                 <CommandStep Include="probe" Compute="engine" Environment="baked"
-                             Command="sh -c 'exec > $2/probe.txt; test -f /.dockerenv &amp;&amp; cat /baked.txt &amp;&amp; echo $GREETING &amp;&amp; cat $1/a.txt &amp;&amp; id -u &amp;&amp; (touch $1/new.txt 2>/dev/null &amp;&amp; echo input-writable || echo input-read-only)' probe {input:raw} {output:result}" />
+                             Command="sh -c 'exec > $2/probe.txt; test -f /.dockerenv &amp;&amp; cat /baked.txt &amp;&amp; echo $GREETING &amp;&amp; cat $1/a.txt &amp;&amp; id -u &amp;&amp; (touch $1/new.txt 2>/dev/null &amp;&amp; echo input-writable || echo input-read-only); (cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) | cut -d\  -f1' probe {input:raw} {output:result}" />
               </ItemGroup>
             """);
         project.Write("data/a.txt", "input data\n");
@@ -68,7 +68,8 @@ public sealed class DockerComputeTests
         using var history = project.History();
         var output = history.StepRuns(build.RunId).Single().Outputs["result"];
         var probe = File.ReadAllLines(Path.Combine(project.Datastore, output.Path, "probe.txt"));
-        Assert.Equal(["baked-in", "hello from the image", "input data", "0", "input-read-only"], probe);
+        // Cpus="0.5": a CFS quota of half the period.
+        Assert.Equal(["baked-in", "hello from the image", "input data", "0", "input-read-only", "50000"], probe);
         Assert.False(File.Exists(Path.Combine(project.Directory, "data", "new.txt")));
     }
 
@@ -167,6 +168,38 @@ public sealed class DockerComputeTests
         Assert.Contains("compute target 'engine'", build.Output);
         Assert.Contains("is unreachable", build.Output);
         Assert.Equal(new HashSet<string> { "here" }, build.StepsThatRan);
+    }
+
+    [Fact]
+    public void RemoteEngineOverTcpWithMutualTlsRunsTheStepAndAWrongAuthorityIsRefused()
+    {
+        var certificates = ComputeServices.Docker["PIPELINESDK_DOCKER_CERTS"];
+        var strangers = Path.Combine(Path.GetTempPath(), $"psdk-strangers-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(strangers);
+        // The client's own certificate, but a CA the engine's certificate does not chain to.
+        foreach (var file in new[] { "cert.pem", "key.pem" }) File.Copy(Path.Combine(certificates, file), Path.Combine(strangers, file));
+        using (var rsa = System.Security.Cryptography.RSA.Create(2048))
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=stranger", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+            File.WriteAllText(Path.Combine(strangers, "ca.pem"), request.CreateSelfSigned(DateTimeOffset.Now, DateTimeOffset.Now.AddDays(1)).ExportCertificatePem());
+        }
+        var endpoint = ComputeServices.Docker["PIPELINESDK_DOCKER_TLS_HOST"];
+        var project = Project("tls", $$"""
+              <ItemGroup>
+                <ComputeTarget Include="remote" Kind="Docker" Network="none" DockerEndpoint="{{endpoint}}" DockerCertificates="{{certificates}}" />
+                <ComputeTarget Include="impostor" Kind="Docker" Network="none" DockerEndpoint="{{endpoint}}" DockerCertificates="{{strangers}}" />
+                <CommandStep Include="over_tls" Compute="remote" Environment="python-3.11" Command="sh -c 'test -f /.dockerenv &amp;&amp; echo over-tls'" />
+                <CommandStep Include="untrusted" Compute="impostor" Environment="python-3.11" Command="sh -c 'echo untrusted'" />
+              </ItemGroup>
+            """);
+        project.Environment.Remove("DOCKER_HOST");
+
+        var build = project.Build().ShouldFail();
+
+        Assert.Equal(new HashSet<string> { "over_tls" }, build.StepsThatRan);
+        Assert.Contains("over-tls", File.ReadAllText(Path.Combine(project.Datastore, "logs", $"{build.RunId}-over_tls", "std_log.txt")));
+        Assert.Contains($"the Docker engine of compute target 'impostor' at {endpoint} is unreachable", build.Output);
     }
 
     [Fact]

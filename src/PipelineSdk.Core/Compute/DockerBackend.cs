@@ -123,8 +123,9 @@ public sealed class DockerBackend : IComputeBackend
         {
             await _client.System.PingAsync();
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException or DockerApiException or System.Net.Sockets.SocketException or TaskCanceledException)
+        catch (Exception e)
         {
+            // Whatever stops the ping (no socket, refused TLS, a timeout, an API error) means the same to the step.
             throw new ComputeException($"the Docker engine of compute target '{_target.Name}' at {DockerEngine.Endpoint(_target)} is unreachable ({e.GetBaseException().Message}). Start it, or point DockerEndpoint (or DOCKER_HOST) at a running engine.");
         }
     }

@@ -24,8 +24,16 @@ public static class DockerEngine
         Credentials? credentials = null;
         if (certificates is not null)
         {
-            var client = X509Certificate2.CreateFromPemFile(Path.Combine(certificates, "cert.pem"), Path.Combine(certificates, "key.pem"));
-            var authority = X509Certificate2.CreateFromPemFile(Path.Combine(certificates, "ca.pem"));
+            X509Certificate2 client, authority;
+            try
+            {
+                client = X509Certificate2.CreateFromPemFile(Path.Combine(certificates, "cert.pem"), Path.Combine(certificates, "key.pem"));
+                authority = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(certificates, "ca.pem")));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                throw new ComputeException($"the TLS files of compute target '{target.Name}' in {certificates} cannot be used ({e.Message}). It needs ca.pem, cert.pem and key.pem (PEM), as DOCKER_CERT_PATH holds them.");
+            }
             credentials = new CertificateCredentials(client)
             {
                 // The engine's certificate must chain to the CA of the folder, not to the machine's trust store.
