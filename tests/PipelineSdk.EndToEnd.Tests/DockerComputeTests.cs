@@ -223,6 +223,28 @@ public sealed class DockerComputeTests
         Assert.Empty(LeftoverContainers(runId));
     }
 
+    [Fact]
+    public void ContainersOfAKilledBuildAreRemovedByTheNextBuild()
+    {
+        var project = Project("killed", """
+              <ItemGroup>
+                <ComputeTarget Include="engine" Kind="Docker" Network="none" />
+                <CommandStep Include="orphan_candidate" Compute="engine" Environment="python-3.11" Command="sh -c 'echo orphan-started; sleep 120'" />
+              </ItemGroup>
+            """);
+        var running = project.StartBuild("-v:d");
+        running.WaitForOutput("orphan-started", TimeSpan.FromMinutes(2));
+        var runId = Docker("ps", "--filter", "label=org.pipelinesdk.step=orphan_candidate", "--format", "{{.Label \"org.pipelinesdk.run\"}}");
+
+        running.Kill();
+        Assert.NotEmpty(LeftoverContainers(runId)); // a crash cannot clean up after itself
+
+        project.EditProject(p => p.Replace("sleep 120", "true"));
+        project.Build().ShouldSucceed();
+
+        Assert.Empty(LeftoverContainers(runId));
+    }
+
     private static string BuildLog(PipelineProject project, string runId, string step) =>
         File.ReadAllText(Path.Combine(project.Datastore, "logs", $"{runId}-{step}", "20_image_build_log.txt"));
 }

@@ -166,6 +166,32 @@ public sealed class SlurmComputeTests
     }
 
     [Fact]
+    public void JobsAndContainersOfAKilledBuildAreCancelledByTheNextBuild()
+    {
+        var project = Project("killed-jobs", """
+              <ItemGroup>
+                <ComputeTarget Include="cluster" Kind="Slurm" MaxNodes="2" Network="none" />
+                <CommandStep Include="orphan_job" Compute="cluster" Command="sh -c 'echo orphan-job; sleep 120'" />
+                <CommandStep Include="orphan_container" Compute="cluster" Environment="python-3.11" Command="sh -c 'echo orphan-container; sleep 120'" />
+              </ItemGroup>
+            """);
+        var running = project.StartBuild("-v:d");
+        running.WaitForOutput("orphan-job", TimeSpan.FromMinutes(1));
+        running.WaitForOutput("orphan-container", TimeSpan.FromMinutes(1));
+        var runId = Slurm("squeue", "--noheader", "--name", "psdk-orphan_job", "--format", "%k");
+
+        running.Kill();
+        Assert.NotEmpty(QueuedJobs("orphan_job")); // a crash cannot clean up after itself
+
+        project.EditProject(p => p.Replace("sleep 120", "true"));
+        project.Build().ShouldSucceed();
+
+        Assert.Empty(QueuedJobs("orphan_job"));
+        Assert.Empty(QueuedJobs("orphan_container"));
+        Assert.Empty(ComputeServices.Run(ComputeServices.Docker, "docker", "ps", "--all", "--quiet", "--filter", $"label=org.pipelinesdk.run={runId}"));
+    }
+
+    [Fact]
     public void CancellingTheBuildCancelsItsJobsAndRemovesTheirContainers()
     {
         var project = Project("cancel-jobs", $$"""

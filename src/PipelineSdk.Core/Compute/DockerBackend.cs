@@ -57,6 +57,28 @@ public sealed class DockerBackend : IComputeBackend
         }
     }
 
+    public Task RemoveLeftoversAsync(string pipelineRunId) => RemoveContainersAsync(_client, pipelineRunId);
+
+    /// <summary>Removes the containers PipelineSdk started for a run on an engine; an unreachable engine is left alone.</summary>
+    public static async Task RemoveContainersAsync(DockerClient client, string pipelineRunId)
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            var containers = await client.Containers.ListContainersAsync(new ContainersListParameters
+            {
+                All = true,
+                Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"{RunLabel}={pipelineRunId}"] = true } },
+            }, patience.Token);
+            foreach (var container in containers)
+                await client.Containers.RemoveContainerAsync(container.ID, new ContainerRemoveParameters { Force = true }, patience.Token);
+        }
+        catch (Exception)
+        {
+            // Best effort: an engine that is down took its containers with it.
+        }
+    }
+
     public static string ContainerName(string stepRunId) =>
         "psdk-" + new string(stepRunId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '_').ToArray());
 

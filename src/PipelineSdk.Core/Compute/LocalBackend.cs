@@ -21,5 +21,8 @@ public sealed class LocalBackend(string pythonExecutable, VirtualEnvironments en
         return await LocalProcess.RunAsync(argv, launch.WorkingDirectory, variables, log, cancel);
     }
 
+    /// <summary>A killed build's step processes were its children and are not tracked after it: nothing is known to stop.</summary>
+    public Task RemoveLeftoversAsync(string pipelineRunId) => Task.CompletedTask;
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

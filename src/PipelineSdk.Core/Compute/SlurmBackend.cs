@@ -62,7 +62,7 @@ public sealed class SlurmBackend : IComputeBackend
         var scriptPath = Path.Combine(launch.WorkDirectory, "job.sh");
         var script = Script(launch, scriptPath, image, image is null ? python : "python3", variables);
         await File.WriteAllTextAsync(scriptPath, script, cancel);
-        var job = new SlurmJob($"psdk-{launch.StepName}", scriptPath, script, launch.WorkingDirectory, output, error, _target.Partition, launch.Resources, variables);
+        var job = new SlurmJob($"psdk-{launch.StepName}", launch.PipelineRunId, scriptPath, script, launch.WorkingDirectory, output, error, _target.Partition, launch.Resources, variables);
         var id = await _scheduler.SubmitAsync(job, cancel);
         log.Write($"PipelineSdk: submitted as job {id} to {_scheduler.Describe}{(_target.Partition is { } p ? $", partition {p}" : "")}", false);
 
@@ -112,6 +112,14 @@ public sealed class SlurmBackend : IComputeBackend
         }
     }
 
+    public async Task RemoveLeftoversAsync(string pipelineRunId)
+    {
+        try { await _scheduler.CancelByCommentAsync(pipelineRunId); }
+        catch (Exception e) when (e is not OperationCanceledException) { } // best effort, as for any unreachable target
+        // Cancelled jobs leave their containers on the nodes' engine.
+        await DockerBackend.RemoveContainersAsync(_docker.Value, pipelineRunId);
+    }
+
     private async Task RemoveContainerAsync(StepLaunch launch)
     {
         try { await _docker.Value.Containers.RemoveContainerAsync(DockerBackend.ContainerName(launch.StepRunId), new ContainerRemoveParameters { Force = true }); }
@@ -133,7 +141,11 @@ public sealed class SlurmBackend : IComputeBackend
             text.Append("exec ").AppendJoin(' ', argv.Select(Quote)).Append('\n');
             return text.ToString();
         }
-        var docker = new List<string> { "docker", "run", "--rm", "--name", DockerBackend.ContainerName(launch.StepRunId), "--user", DockerEngine.CurrentUser, "--workdir", launch.WorkingDirectory };
+        var docker = new List<string>
+        {
+            "docker", "run", "--rm", "--name", DockerBackend.ContainerName(launch.StepRunId), "--label", $"{DockerBackend.RunLabel}={launch.PipelineRunId}",
+            "--user", DockerEngine.CurrentUser, "--workdir", launch.WorkingDirectory,
+        };
         if (_target.Network is { } network) docker.AddRange(["--network", network]);
         if (launch.Resources.Cpus is { } cpus) docker.AddRange(["--cpus", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         if (launch.Resources.Memory is { } memory) docker.AddRange(["--memory", ResourceUnits.MemoryBytes(memory)!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)]);

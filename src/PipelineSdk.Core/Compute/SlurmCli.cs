@@ -26,7 +26,7 @@ public sealed partial class SlurmCli : ISlurmScheduler
     {
         var args = new List<string>
         {
-            "--parsable", $"--job-name={job.Name}", $"--chdir={job.WorkingDirectory}", $"--output={job.OutputFile}", $"--error={job.ErrorFile}",
+            "--parsable", $"--job-name={job.Name}", $"--comment={job.Comment}", $"--chdir={job.WorkingDirectory}", $"--output={job.OutputFile}", $"--error={job.ErrorFile}",
             // The job gets the variables PipelineSdk gives it, never the build's own (which may hold secrets).
             "--export=NONE",
         };
@@ -55,6 +55,13 @@ public sealed partial class SlurmCli : ISlurmScheduler
     }
 
     public Task CancelAsync(string jobId) => CommandLine.RunAsync("scancel", [jobId]);
+
+    public async Task CancelByCommentAsync(string comment)
+    {
+        var queued = await CommandLine.RunAsync("squeue", ["--noheader", "--format=%i|%k"]);
+        foreach (var id in queued.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('|')).Where(f => f.Length == 2 && f[1] == comment).Select(f => f[0]))
+            await CancelAsync(id);
+    }
 
     private static string First(string a, string b) => (a.Length > 0 ? a : b).Split('\n')[0].Trim();
 

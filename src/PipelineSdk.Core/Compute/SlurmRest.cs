@@ -32,6 +32,7 @@ public sealed class SlurmRest(string endpoint, ComputeTarget target) : ISlurmSch
         var properties = new JsonObject
         {
             ["name"] = job.Name,
+            ["comment"] = job.Comment,
             ["current_working_directory"] = job.WorkingDirectory,
             ["standard_output"] = job.OutputFile,
             ["standard_error"] = job.ErrorFile,
@@ -65,6 +66,18 @@ public sealed class SlurmRest(string endpoint, ComputeTarget target) : ISlurmSch
     {
         try { await SendAsync(HttpMethod.Delete, $"{Api}/job/{jobId}", null, CancellationToken.None, throwOnErrors: false); }
         catch (ComputeException) { } // the build is being cancelled anyway; the job's time limit ends it
+    }
+
+    public async Task CancelByCommentAsync(string comment)
+    {
+        try
+        {
+            var jobs = await SendAsync(HttpMethod.Get, $"{Api}/jobs", null, CancellationToken.None, throwOnErrors: false);
+            foreach (var job in jobs["jobs"]?.AsArray() ?? [])
+                if (job?["comment"]?.GetValue<string>() == comment && job["job_state"]?.GetValue<string>() is "PENDING" or "RUNNING")
+                    await CancelAsync(job["job_id"]!.ToString());
+        }
+        catch (ComputeException) { } // best effort: a cluster that cannot be reached is left alone
     }
 
     private async Task<JsonNode> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancel, bool throwOnErrors = true, string rejection = "refused the request")

@@ -4,7 +4,7 @@ namespace PipelineSdk.Core.Compute;
 
 /// <summary>A batch job as PipelineSdk submits it: the script (also written at <paramref name="ScriptPath"/>) runs in the step's working folder, output to files on the shared path.</summary>
 public sealed record SlurmJob(
-    string Name, string ScriptPath, string Script, string WorkingDirectory, string OutputFile, string ErrorFile, string? Partition,
+    string Name, string Comment, string ScriptPath, string Script, string WorkingDirectory, string OutputFile, string ErrorFile, string? Partition,
     StepResources Resources, IReadOnlyDictionary<string, string> Environment);
 
 /// <summary>
@@ -28,6 +28,9 @@ public interface ISlurmScheduler
     Task<SlurmJobState> StateAsync(string jobId, CancellationToken cancel);
 
     Task CancelAsync(string jobId);
+
+    /// <summary>Cancels the jobs still queued or running whose comment is <paramref name="comment"/> (a pipeline run's id).</summary>
+    Task CancelByCommentAsync(string comment);
 
     /// <summary>What names the cluster in messages.</summary>
     string Describe { get; }

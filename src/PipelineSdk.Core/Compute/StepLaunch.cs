@@ -42,6 +42,9 @@ public interface IComputeBackend : IAsyncDisposable
 
     /// <summary>True when the target stops a step at its TimeLimit itself (Slurm); else the runner does.</summary>
     bool EnforcesTimeLimit { get; }
+
+    /// <summary>Stops what a build that was killed (not cancelled) left running for <paramref name="pipelineRunId"/>: containers, jobs. Best effort: an unreachable target is skipped.</summary>
+    Task RemoveLeftoversAsync(string pipelineRunId);
 }
 
 /// <summary>The step could not run on its compute target (unreachable, environment build failed, job rejected); the message says why and how to fix it.</summary>

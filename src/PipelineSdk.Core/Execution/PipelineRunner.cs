@@ -726,13 +726,21 @@ public sealed class PipelineRunner
         return folder;
     }
 
-    /// <summary>What a killed build left: half-written outputs in staging and step working folders. Nothing of it was ever visible.</summary>
+    /// <summary>
+    /// What a killed build left: half-written outputs in staging and step working folders (nothing of it was ever
+    /// visible), and its containers and jobs still running on the pipeline's Docker and Slurm targets.
+    /// </summary>
     private void RemoveLeftovers(string runId)
     {
         var roots = LocalDatastoreRoots().Select(root => Path.Combine(root, ".staging")).Append(Path.Combine(_options.IntermediateDirectory, "work"));
         foreach (var root in roots.Where(Directory.Exists))
             foreach (var folder in Directory.EnumerateDirectories(root, runId + "-*"))
                 Directory.Delete(folder, recursive: true);
+        foreach (var target in Pipeline.ComputeTargets.Where(c => c.Kind != ComputeKind.Local))
+        {
+            try { Backend(target.Name).RemoveLeftoversAsync(runId).GetAwaiter().GetResult(); }
+            catch (ComputeException) { } // a target that cannot even be configured fails its steps later, with the cause
+        }
     }
 
     /// <summary>Removes a step run's staging folders (one per datastore it writes to), with whatever is left in them.</summary>
