@@ -21,6 +21,7 @@ PURGE=0; [ "${3:-}" = "--purge" ] && PURGE=1
 [ ${#S} -le 90 ] || { echo "[docker.sh] STATE_DIR too long (max 90 characters): $S" >&2; exit 2; }
 
 log() { echo "[docker.sh] $*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
 
 # --- helpers -------------------------------------------------------------------------------------
 ensure_packages() { # install whatever of the needed commands is missing (fresh CI machine)
@@ -45,28 +46,10 @@ exec_root() {
   else echo "/run/psdk-docker-$(printf '%s' "$S" | md5sum | cut -c1-12)"; fi
 }
 
-is_pid_of() { # is_pid_of PID NAME: PID is alive (not a zombie) and its command name is NAME
-  local pid=$1 name=$2 st
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$name" ] || return 1
-  st=$(awk '/^State:/{print $2}' /proc/"$pid"/status 2>/dev/null) || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
-
 dockerd_pid() { local p; p=$(cat "$S/dockerd.pid" 2>/dev/null) || return 1; is_pid_of "$p" dockerd && echo "$p"; }
 
 dk() { DOCKER_HOST="unix://$S/docker.sock" docker "$@"; }
 answers() { [ -S "$S/docker.sock" ] && timeout 5 env DOCKER_HOST="unix://$S/docker.sock" docker version >/dev/null 2>&1; }
-
-stop_pid() { # stop_pid PID NAME SECONDS: SIGTERM, wait, then SIGKILL
-  local pid=$1 name=$2 secs=$3 i
-  is_pid_of "$pid" "$name" || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < secs * 10; i++)); do is_pid_of "$pid" "$name" || return 0; sleep 0.1; done
-  log "$name $pid did not stop in ${secs}s: SIGKILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do is_pid_of "$pid" "$name" || return 0; sleep 0.1; done
-}
 
 unmount_under() { # unmount every mount point at or below $1, deepest first
   local root=$1 mp

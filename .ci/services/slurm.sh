@@ -25,6 +25,7 @@ export SLURM_CONF=$B/etc/slurm.conf
 REST=http://127.0.0.1:$REST_PORT
 
 log() { echo "[slurm.sh] $*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
 
 ensure_packages() {
   local need=()
@@ -44,25 +45,9 @@ ensure_packages() {
   apt-get install -y -q --no-install-recommends "${need[@]}"
 }
 
-is_pid_of() { # is_pid_of PID NAME: alive, not a zombie, command name NAME
-  local pid=$1 name=$2 st
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$name" ] || return 1
-  st=$(awk '/^State:/{print $2}' /proc/"$pid"/status 2>/dev/null) || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
 live() { # live TAG NAME: the daemon recorded in run/TAG.bgpid is alive
   local p; p=$(cat "$B/run/$1.bgpid" 2>/dev/null) || return 1
   is_pid_of "$p" "$2"
-}
-stop_pid() { # stop_pid PID NAME SECONDS
-  local pid=$1 name=$2 secs=$3 i
-  is_pid_of "$pid" "$name" || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < secs * 10; i++)); do is_pid_of "$pid" "$name" || return 0; sleep 0.1; done
-  log "$name $pid did not stop in ${secs}s: SIGKILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do is_pid_of "$pid" "$name" || return 0; sleep 0.1; done
 }
 stop_tag() { # stop_tag TAG NAME
   local p; p=$(cat "$B/run/$1.bgpid" 2>/dev/null) || return 0
