@@ -55,9 +55,11 @@ public sealed class DockerComputeTests
                 <Environment Include="baked" BaseImage="{{ComputeServices.PythonImage}}" Variables="GREETING=hello from the image"
                              DockerfileLines="RUN echo baked-in > /baked.txt" />
                 <FileDataset Include="raw" Path="data" />
+                <FileDataset Include="linked" Path="data/*.txt" />
+                <FileDataset Include="copied" Path="data" Mode="Download" />
                 <StepOutput Include="result" />
                 <CommandStep Include="probe" Compute="engine" Environment="baked"
-                             Command="sh -c 'exec > $2/probe.txt; test -f /.dockerenv &amp;&amp; cat /baked.txt &amp;&amp; echo $GREETING &amp;&amp; cat $1/a.txt &amp;&amp; id -u &amp;&amp; (touch $1/new.txt 2>/dev/null &amp;&amp; echo input-writable || echo input-read-only); (cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) | cut -d\  -f1' probe {input:raw} {output:result}" />
+                             Command="sh -c 'exec > $2/probe.txt; test -f /.dockerenv &amp;&amp; cat /baked.txt &amp;&amp; echo $GREETING &amp;&amp; cat $1/a.txt &amp;&amp; id -u &amp;&amp; (touch $1/new.txt 2>/dev/null &amp;&amp; echo input-writable || echo input-read-only); (cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) | cut -d\  -f1; cat $3/a.txt $4/a.txt' probe {input:raw} {output:result} {input:linked} {input:copied}" />
               </ItemGroup>
             """);
         project.Write("data/a.txt", "input data\n");
@@ -68,8 +70,8 @@ public sealed class DockerComputeTests
         using var history = project.History();
         var output = history.StepRuns(build.RunId).Single().Outputs["result"];
         var probe = File.ReadAllLines(Path.Combine(project.Datastore, output.Path, "probe.txt"));
-        // Cpus="0.5": a CFS quota of half the period.
-        Assert.Equal(["baked-in", "hello from the image", "input data", "0", "input-read-only", "50000"], probe);
+        // Cpus="0.5": a CFS quota of half the period. Linked (glob) and downloaded inputs read the same in the container.
+        Assert.Equal(["baked-in", "hello from the image", "input data", "0", "input-read-only", "50000", "input data", "input data"], probe);
         Assert.False(File.Exists(Path.Combine(project.Directory, "data", "new.txt")));
     }
 

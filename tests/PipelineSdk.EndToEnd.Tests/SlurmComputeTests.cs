@@ -134,6 +134,24 @@ public sealed class SlurmComputeTests
     }
 
     [Fact]
+    public void JobPastItsTimeLimitIsStoppedBySlurmAndNamedAsSuch()
+    {
+        // Slurm counts time limits in minutes and checks them about every 30 s: this test takes a minute or two.
+        var project = Project("time-limit", """
+              <ItemGroup>
+                <ComputeTarget Include="cluster" Kind="Slurm" TimeLimit="1" />
+                <CommandStep Include="overtime" Compute="cluster" Command="sleep 600" />
+              </ItemGroup>
+            """);
+
+        var build = project.Build().ShouldFail();
+
+        Assert.Contains("Step 'overtime' failed with exit code 124", build.Output);
+        Assert.Matches(@"job \d+ reached its time limit \(1\)", build.Output);
+        Assert.Empty(QueuedJobs("overtime"));
+    }
+
+    [Fact]
     public void ANodeThatDiesFailsItsStepNamingTheNodeAndTheOtherStepFinishes()
     {
         var project = Project("node-dies", """
