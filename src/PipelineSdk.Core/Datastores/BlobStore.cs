@@ -93,6 +93,15 @@ public sealed class BlobStore
         }
     }
 
+    /// <summary>Deletes every blob under <paramref name="prefix"/> (a discarded output).</summary>
+    public void Delete(string prefix)
+    {
+        foreach (var blob in _container.GetBlobs(BlobTraits.None, BlobStates.None, prefix.Trim('/') + "/", CancellationToken.None))
+            _container.DeleteBlobIfExists(blob.Name);
+    }
+
+    public void DeleteBlob(string name) => _container.DeleteBlobIfExists(name);
+
     /// <summary>
     /// What a storage call throws when the service or the network fails it after the SDK's retries: the request's
     /// own failure, or the retry policy's AggregateException over transport errors.

@@ -522,14 +522,29 @@ public sealed class PipelineRunner
             }
         }
 
-        var staging = new Dictionary<string, (StepOutput Output, string Folder)>();
+        var staging = new Dictionary<string, OutputTarget>();
         foreach (var name in node.Outputs)
         {
             var output = Pipeline.Outputs.First(o => o.Name == name);
-            var folder = Path.Combine(IsBlob(output.DatastoreName) ? _workspace.DefaultDatastoreRoot : DatastoreRoot(output.Datastore), ".staging", stepRunId, name);
-            Directory.CreateDirectory(folder);
-            staging[name] = (output, folder);
+            var destination = output.DestinationFor(stepRunId);
+            var blob = _blobs.GetValueOrDefault(output.DatastoreName);
+            if (output.Mode == OutputMode.Mount && blob is null)
+            {
+                var folder = Path.Combine(DatastoreRoot(output.Datastore), destination);
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); // a fixed destination is rewritten in place
+                Directory.CreateDirectory(folder);
+                staging[name] = new OutputTarget(output, folder, destination, InPlace: true, null);
+            }
+            else
+            {
+                var folder = Path.Combine(blob is not null ? _workspace.DefaultDatastoreRoot : DatastoreRoot(output.Datastore), ".staging", stepRunId, name);
+                Directory.CreateDirectory(folder);
+                var live = output.Mode == OutputMode.Mount ? new LiveUpload(blob!, folder, destination, LiveUploadInterval) : null;
+                staging[name] = new OutputTarget(output, folder, destination, InPlace: false, live);
+            }
         }
+        // A killed build cannot remove what it wrote in place: the next one reads this list (RemoveLeftovers).
+        File.WriteAllLines(Path.Combine(work, InPlaceOutputsFile), staging.Values.Where(t => t.InPlace || t.Live is not null).Select(t => $"{t.Output.DatastoreName}\t{t.Destination}"));
 
         string Resolve(Reference r) => r.Kind switch
         {
@@ -563,7 +578,7 @@ public sealed class PipelineRunner
         if (_options.StepLibraryPath is { } library)
             environment["PYTHONPATH"] = Environment.GetEnvironmentVariable("PYTHONPATH") is { Length: > 0 } existing ? $"{library}{Path.PathSeparator}{existing}" : library;
         foreach (var (name, path) in inputPaths) environment[$"PIPELINE_INPUT_{EnvName(name)}"] = path;
-        foreach (var (name, (_, folder)) in staging) environment[$"PIPELINE_OUTPUT_{EnvName(name)}"] = folder;
+        foreach (var (name, target) in staging) environment[$"PIPELINE_OUTPUT_{EnvName(name)}"] = target.Folder;
         foreach (var (name, value) in stepParameters) environment[$"PIPELINE_PARAM_{EnvName(name)}"] = value;
         var stepEnvironment = EnvironmentOf(step);
         foreach (var (name, value) in stepEnvironment?.Variables ?? new Dictionary<string, string>()) environment[name] = value;
@@ -592,12 +607,12 @@ public sealed class PipelineRunner
         }
         catch (OperationCanceledException)
         {
-            DeleteStaging(staging.Values.Select(s => s.Folder));
+            DiscardOutputs(staging.Values);
             throw;
         }
         catch (ComputeException e)
         {
-            DeleteStaging(staging.Values.Select(s => s.Folder));
+            DiscardOutputs(staging.Values);
             return FailBeforeProcess($"it could not run on compute target '{step.Compute}': {e.Message}", e.Details);
         }
 
@@ -608,7 +623,7 @@ public sealed class PipelineRunner
         };
         if (outcome.ExitCode != 0)
         {
-            DeleteStaging(staging.Values.Select(s => s.Folder));
+            DiscardOutputs(staging.Values);
             _history.RecordStepRun(record with { Ended = DateTimeOffset.UtcNow }, fingerprint, telemetry);
             return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, outcome.ExitCode, outcome.StderrTail, clock.Elapsed, logPath, differences, telemetry.Problems), null);
         }
@@ -616,18 +631,18 @@ public sealed class PipelineRunner
         var outputs = new Dictionary<string, OutputRecord>();
         try
         {
-            foreach (var (name, (output, folder)) in staging)
-                outputs[name] = Commit(output, folder, stepRunId);
+            foreach (var (name, target) in staging)
+                outputs[name] = Commit(target, stepRunId);
         }
         catch (Exception e) when (BlobStore.IsStorageFault(e))
         {
             // The SDK already retried; a step whose outputs did not all land is failed, cached nowhere and registers nothing.
-            DeleteStaging(staging.Values.Select(s => s.Folder));
+            DiscardOutputs(staging.Values);
             var message = $"committing its outputs failed: {e.Message.Split('\n')[0].Trim()}";
             _history.RecordStepRun(record with { Ended = DateTimeOffset.UtcNow, Reason = $"{why}; {message}" }, fingerprint, telemetry);
             return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, outcome.ExitCode, [message], clock.Elapsed, logPath, differences, telemetry.Problems), null);
         }
-        DeleteStaging(staging.Values.Select(s => s.Folder));
+        DeleteStaging(staging.Values.Where(t => !t.InPlace).Select(t => t.Folder));
         Directory.Delete(work, recursive: true);
         var succeeded = record with { Status = RunStatus.Succeeded, Ended = DateTimeOffset.UtcNow, Outputs = outputs };
         _history.RecordStepRun(succeeded, fingerprint, telemetry);
@@ -656,34 +671,53 @@ public sealed class PipelineRunner
     private IEnumerable<string> LocalDatastoreRoots() =>
         Pipeline.Datastores.Where(d => !d.IsBlob).Select(d => DatastoreRoot(d.Name)).Append(_workspace.DefaultDatastoreRoot).Where(Directory.Exists);
 
-    /// <summary>Moves a finished output from staging to its destination in one rename, so no reader sees half of it.</summary>
-    private OutputRecord Commit(StepOutput output, string staged, string stepRunId)
+    /// <summary>
+    /// Where a running step writes one output: a staging folder, or with Mount the destination itself (a local
+    /// datastore's folder), or a staging folder uploaded as it fills (<paramref name="Live"/>, blob).
+    /// </summary>
+    private sealed record OutputTarget(StepOutput Output, string Folder, string Destination, bool InPlace, LiveUpload? Live);
+
+    private const string InPlaceOutputsFile = "in-place-outputs.tsv";
+
+    /// <summary>How often a blob output in Mount mode is scanned for finished files.</summary>
+    private static readonly TimeSpan LiveUploadInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Makes a finished output the step run's: a staged folder is moved to its destination in one rename (no reader sees
+    /// half of it) or uploaded; an output written in place stays where it is. Recorded only once every file is there.
+    /// </summary>
+    private OutputRecord Commit(OutputTarget target, string stepRunId)
     {
-        var relative = (output.Destination ?? StepOutput.DefaultDestination)
-            .Replace("{run-id}", stepRunId).Replace("{output-name}", output.Name).Trim('/');
+        var (output, staged, relative) = (target.Output, target.Folder, target.Destination);
         if (_blobs.TryGetValue(output.DatastoreName, out var blob))
         {
-            // Uploaded under a prefix no earlier run used ({run-id}) and recorded only once every blob is there.
+            target.Live?.Stop();
             var uploaded = _hashes.HashAll(staged, DatasetFiles.Resolve(staged, ".").RelativePaths);
             if (output.RegisterAs is not null)
             {
                 var local = Store(null);
                 foreach (var (file, hash) in uploaded) local.Put(Path.Combine(staged, file), hash);
             }
-            blob.Upload(staged, relative, uploaded);
+            // Under a prefix no earlier run used ({run-id}); files a Mount upload already sent as they are now are not sent again.
+            var sent = target.Live?.Uploaded ?? new Dictionary<string, string>();
+            blob.Upload(staged, relative, uploaded.Where(f => sent.GetValueOrDefault(f.Key) != f.Value).ToDictionary());
+            foreach (var gone in target.Live?.AllUploaded.Except(uploaded.Keys) ?? []) blob.DeleteBlob($"{relative}/{gone}");
             return new OutputRecord(output.DatastoreName, relative, ContentHash.OfFields(uploaded), uploaded);
         }
         var root = DatastoreRoot(output.Datastore);
         var destination = Path.Combine(root, relative);
-        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-        if (Directory.Exists(destination))
+        if (!target.InPlace)
         {
-            var replaced = Path.Combine(root, ".staging", stepRunId, output.Name + ".replaced");
-            Directory.Move(destination, replaced);
-            Directory.Move(staged, destination);
-            Directory.Delete(replaced, recursive: true);
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            if (Directory.Exists(destination))
+            {
+                var replaced = Path.Combine(root, ".staging", stepRunId, output.Name + ".replaced");
+                Directory.Move(destination, replaced);
+                Directory.Move(staged, destination);
+                Directory.Delete(replaced, recursive: true);
+            }
+            else Directory.Move(staged, destination);
         }
-        else Directory.Move(staged, destination);
 
         var files = _hashes.HashAll(destination, DatasetFiles.Resolve(destination, ".").RelativePaths);
         var store = Store(output.Datastore);
@@ -735,12 +769,45 @@ public sealed class PipelineRunner
         var roots = LocalDatastoreRoots().Select(root => Path.Combine(root, ".staging")).Append(Path.Combine(_options.IntermediateDirectory, "work"));
         foreach (var root in roots.Where(Directory.Exists))
             foreach (var folder in Directory.EnumerateDirectories(root, runId + "-*"))
+            {
+                var inPlace = Path.Combine(folder, InPlaceOutputsFile);
+                foreach (var line in File.Exists(inPlace) ? File.ReadAllLines(inPlace) : [])
+                    if (line.Split('\t') is [var datastore, var destination]) RemoveOutput(datastore, destination);
                 Directory.Delete(folder, recursive: true);
+            }
         foreach (var target in Pipeline.ComputeTargets.Where(c => c.Kind != ComputeKind.Local))
         {
             try { Backend(target.Name).RemoveLeftoversAsync(runId).GetAwaiter().GetResult(); }
             catch (ComputeException) { } // a target that cannot even be configured fails its steps later, with the cause
         }
+    }
+
+    /// <summary>Removes what a step that did not succeed wrote: staging folders, outputs written in place, blobs uploaded as they were made.</summary>
+    private void DiscardOutputs(IEnumerable<OutputTarget> targets)
+    {
+        var all = targets.ToList();
+        foreach (var target in all.Where(t => t.InPlace || t.Live is not null))
+        {
+            target.Live?.Stop();
+            RemoveOutput(target.Output.DatastoreName, target.Destination);
+        }
+        DeleteStaging(all.Where(t => !t.InPlace).Select(t => t.Folder));
+    }
+
+    private void RemoveOutput(string datastore, string destination)
+    {
+        if (_blobs.TryGetValue(datastore, out var blob))
+        {
+            try { blob.Delete(destination); }
+            catch (Exception e) when (BlobStore.IsStorageFault(e)) { } // never recorded, so never used: left for the container's own retention
+            return;
+        }
+        var root = DatastoreRoot(datastore);
+        var folder = Path.Combine(root, destination);
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        // And the folders made for it alone ({run-id} in the destination), now empty.
+        for (var parent = Path.GetDirectoryName(folder); parent is not null && parent.Length > root.Length && Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any(); parent = Path.GetDirectoryName(parent))
+            Directory.Delete(parent);
     }
 
     /// <summary>Removes a step run's staging folders (one per datastore it writes to), with whatever is left in them.</summary>

@@ -106,8 +106,21 @@ public sealed record FileDataset(string Name, string Path, string? Datastore = n
 /// A folder a step writes. <see cref="Destination"/> is a datastore-relative template that may use
 /// <c>{run-id}</c> (the producing step run) and <c>{output-name}</c>.
 /// </summary>
+/// <summary>
+/// Upload: the step writes a staging folder, committed to the destination (renamed, or uploaded) only when it succeeds.
+/// Mount: the step writes the destination as it goes (a local datastore's folder itself; for blob, files uploaded as
+/// they are finished), so partial results can be watched; a failed step's output is still removed.
+/// </summary>
+public enum OutputMode { Upload, Mount }
+
 public sealed record StepOutput(string Name, string? Datastore = null, string? Destination = null, SourceLocation? Location = null)
 {
+    public OutputMode Mode { get; init; } = OutputMode.Upload;
+
+    /// <summary>The datastore-relative folder a step run writes this output to.</summary>
+    public string DestinationFor(string stepRunId) =>
+        (Destination ?? DefaultDestination).Replace("{run-id}", stepRunId).Replace("{output-name}", Name).Trim('/');
+
     /// <summary>Register each committed version of this output as a dataset of this name (Azure ML's register_on_complete); never from a failed step.</summary>
     public string? RegisterAs { get; init; }
 

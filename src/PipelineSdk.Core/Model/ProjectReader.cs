@@ -109,14 +109,20 @@ public sealed class ProjectReader
         };
     }
 
-    private StepOutput StepOutput(ProjectItem item) =>
-        new(item.Name, Text(item, "Datastore"), Text(item, "Destination"), Locate("StepOutput", item.Name))
+    private StepOutput StepOutput(ProjectItem item)
+    {
+        var at = Locate("StepOutput", item.Name);
+        return new(item.Name, Text(item, "Datastore"), Text(item, "Destination"), at)
         {
+            Mode = Text(item, "Mode") is { } mode
+                ? Enum.TryParse<OutputMode>(mode, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed : Invalid(at, $"StepOutput '{item.Name}' has Mode='{mode}'; use Upload or Mount.", OutputMode.Upload)
+                : OutputMode.Upload,
             // RegisterOnComplete="true" registers under the output's own name; any other value is the dataset name.
             RegisterAs = Text(item, "RegisterOnComplete") is { } register
                 ? register.Equals("true", StringComparison.OrdinalIgnoreCase) ? item.Name : register.Equals("false", StringComparison.OrdinalIgnoreCase) ? null : register
                 : null,
         };
+    }
 
     private PipelineParameter Parameter(ProjectItem item) =>
         new(item.Name, item.GetMetadata("Default"), Locate("PipelineParameter", item.Name));
