@@ -136,6 +136,7 @@ public sealed class PipelineProject
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Directory, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(SdkFeed.Instance.RepositoryRoot, "artifacts", "bin", "PipelineSdk.Cli", "debug", "mlp.dll"));
         foreach (var a in arguments) start.ArgumentList.Add(a);
+        foreach (var (name, value) in Environment) start.Environment[name] = value;
         using var mlp = Process.Start(start)!;
         var stderr = mlp.StandardError.ReadToEndAsync();
         var stdout = mlp.StandardOutput.ReadToEnd();

@@ -35,11 +35,12 @@ internal static partial class GcCommand
             var result = GarbageCollector.Collect(location.Workspace, history, parsed.GetValue(keepLast), Age(parsed.GetValue(olderThan)), parsed.GetValue(dryRun));
             if (parsed.GetValue(json))
             {
-                Json.Write(new GcJson(result.DryRun, result.KeptRuns, result.CollectedRuns, result.Bytes, result.Removed.Select(r => new GcItemJson(r.Kind, r.Path, r.Bytes)).ToList()));
+                Json.Write(new GcJson(result.DryRun, result.KeptRuns, result.CollectedRuns, result.Bytes, result.Removed.Select(r => new GcItemJson(r.Kind, r.Path, r.Bytes)).ToList(), result.Skipped));
                 return ExitCodes.Success;
             }
             var verb = result.DryRun ? "would remove" : "removed";
             foreach (var item in result.Removed) Console.Out.WriteLine($"{verb} {item.Kind} {item.Path} ({Display.Bytes(item.Bytes)})");
+            foreach (var why in result.Skipped) Console.Error.WriteLine($"mlp gc: kept {why}");
             Console.Out.WriteLine($"mlp gc: {verb} {result.Removed.Count(r => r.Kind == "output")} output folders and {result.Removed.Count(r => r.Kind == "stored")} stored files, "
                 + $"{Display.Bytes(result.Bytes)}; kept the outputs of {result.KeptRuns} runs, collected those of {result.CollectedRuns}");
             return ExitCodes.Success;

@@ -80,6 +80,6 @@ internal sealed record DatasetVersionJson(
 internal sealed record DatasetFileJson(string Path, string Hash);
 
 /// <summary><c>mlp gc --json</c>.</summary>
-internal sealed record GcJson(bool DryRun, int KeptRuns, int CollectedRuns, long Bytes, IReadOnlyList<GcItemJson> Removed);
+internal sealed record GcJson(bool DryRun, int KeptRuns, int CollectedRuns, long Bytes, IReadOnlyList<GcItemJson> Removed, IReadOnlyList<string> Skipped);
 
 internal sealed record GcItemJson(string Kind, string Path, long Bytes);

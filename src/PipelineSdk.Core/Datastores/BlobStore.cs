@@ -102,6 +102,10 @@ public sealed class BlobStore
 
     public void DeleteBlob(string name) => _container.DeleteBlobIfExists(name);
 
+    /// <summary>The blobs under a prefix and their sizes (full names).</summary>
+    public IEnumerable<(string Name, long Bytes)> Sizes(string prefix) =>
+        _container.GetBlobs(BlobTraits.None, BlobStates.None, prefix.Trim('/') + "/", CancellationToken.None).Select(b => (b.Name, b.Properties.ContentLength ?? 0));
+
     /// <summary>
     /// What a storage call throws when the service or the network fails it after the SDK's retries: the request's
     /// own failure, or the retry policy's AggregateException over transport errors.

@@ -702,7 +702,7 @@ public sealed class PipelineRunner
             var sent = target.Live?.Uploaded ?? new Dictionary<string, string>();
             blob.Upload(staged, relative, uploaded.Where(f => sent.GetValueOrDefault(f.Key) != f.Value).ToDictionary());
             foreach (var gone in target.Live?.AllUploaded.Except(uploaded.Keys) ?? []) blob.DeleteBlob($"{relative}/{gone}");
-            return new OutputRecord(output.DatastoreName, relative, ContentHash.OfFields(uploaded), uploaded);
+            return new OutputRecord(output.DatastoreName, relative, ContentHash.OfFields(uploaded), uploaded) { Location = LocationOf(output.DatastoreName) };
         }
         var root = DatastoreRoot(output.Datastore);
         var destination = Path.Combine(root, relative);
@@ -722,7 +722,7 @@ public sealed class PipelineRunner
         var files = _hashes.HashAll(destination, DatasetFiles.Resolve(destination, ".").RelativePaths);
         var store = Store(output.Datastore);
         foreach (var (file, hash) in files) store.Put(Path.Combine(destination, file), hash);
-        return new OutputRecord(output.DatastoreName, relative, ContentHash.OfFields(files), files);
+        return new OutputRecord(output.DatastoreName, relative, ContentHash.OfFields(files), files) { Location = LocationOf(output.DatastoreName) };
     }
 
     /// <summary>Stores the snapshot once per content in the workspace, so every run can point at the code it ran.</summary>
@@ -816,6 +816,14 @@ public sealed class PipelineRunner
         foreach (var folder in outputFolders.Select(f => Path.GetDirectoryName(f)!).Distinct())
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
     }
+
+    private DatastoreLocation? LocationOf(string datastore) =>
+        Pipeline.Datastores.FirstOrDefault(d => d.Name == datastore) switch
+        {
+            null => null,
+            { IsBlob: true } blob => new DatastoreLocation(Datastore.AzureBlobKind, blob.Container!, blob.ConnectionVariable ?? BlobStore.DefaultConnectionVariable),
+            _ => new DatastoreLocation(Datastore.LocalKind, DatastoreRoot(datastore)),
+        };
 
     private bool IsBlob(string? datastore) => datastore is not null && _blobs.ContainsKey(datastore);
 

@@ -6,7 +6,17 @@ using PipelineSdk.Core.Hashing;
 namespace PipelineSdk.Core.Workspace;
 
 /// <summary>One committed output of a step run: where it lies and what it holds.</summary>
-public sealed record OutputRecord(string Datastore, string Path, string Hash, IReadOnlyDictionary<string, string> Files);
+public sealed record OutputRecord(string Datastore, string Path, string Hash, IReadOnlyDictionary<string, string> Files)
+{
+    /// <summary>Where the datastore was when the output was written (null: the workspace's default), so tools without the project (mlp gc) find it.</summary>
+    public DatastoreLocation? Location { get; init; }
+}
+
+/// <summary>A datastore as a tool without the project finds it: a local folder, or a blob container and the variable holding its connection string.</summary>
+public sealed record DatastoreLocation(string Kind, string Root, string? ConnectionVariable = null)
+{
+    public string Key => $"{Kind}:{Root}";
+}
 
 public sealed record StepRunRecord
 {
