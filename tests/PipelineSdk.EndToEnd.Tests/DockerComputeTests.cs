@@ -76,6 +76,33 @@ public sealed class DockerComputeTests
     }
 
     [Fact]
+    public void BlobInputsInEveryModeAndDirectLocalInputsReadTheSameInTheContainer()
+    {
+        var container = AzuriteServer.NewContainer();
+        container.GetBlobClient("raw/a.csv").Upload(BinaryData.FromString("blob data\n"));
+        var project = Project("modes", $$"""
+              <ItemGroup>
+                <ComputeTarget Include="engine" Kind="Docker" Network="none" />
+                <Datastore Include="lake" Kind="AzureBlob" Container="{{container.Name}}" ConnectionStringVariable="LAKE_CONNECTION" />
+                <FileDataset Include="mounted" Datastore="lake" Path="raw/*.csv" />
+                <FileDataset Include="downloaded" Datastore="lake" Path="raw" Mode="Download" />
+                <FileDataset Include="direct" Path="data" Mode="Direct" />
+                <StepOutput Include="result" />
+                <CommandStep Include="read" Compute="engine" Environment="python-3.11"
+                             Command="sh -c 'cat $1/a.csv $2/a.csv $3/local.txt > $4/all.txt' read {input:mounted} {input:downloaded} {input:direct} {output:result}" />
+              </ItemGroup>
+            """);
+        project.Environment["LAKE_CONNECTION"] = AzuriteServer.ConnectionString;
+        project.Write("data/local.txt", "local data\n");
+
+        var build = project.Build().ShouldSucceed();
+
+        using var history = project.History();
+        var output = history.StepRuns(build.RunId).Single().Outputs["result"];
+        Assert.Equal(["blob data", "blob data", "local data"], File.ReadAllLines(Path.Combine(project.Datastore, output.Path, "all.txt")));
+    }
+
+    [Fact]
     public void ImageIsBuiltOnceByEnvironmentHashAndAChangedEnvironmentRerunsItsSteps()
     {
         // A definition no earlier test run built, so the first build must build it.
