@@ -473,7 +473,7 @@ public sealed class PipelineRunner
         snapshot.CopyTo(cwd);
         KeepSnapshot(snapshot);
 
-        // A step that cannot start (its inputs cannot be fetched or read) fails like one whose process failed.
+        // A step that cannot start (its inputs, its environment or its compute target fail it) fails like one whose process failed.
         StepState FailBeforeProcess(string message, IReadOnlyList<string>? details = null)
         {
             _history.RecordStepRun(NewRecord(stepRunId, node, RunStatus.Failed, true, $"{why}; {message}") with
