@@ -48,7 +48,9 @@ public sealed class DockerBackend : IComputeBackend
         }
         catch (DockerApiException e)
         {
-            throw new ComputeException($"the Docker engine at {DockerEngine.Endpoint(_target)} refused the step's container: {Message(e)}");
+            var message = Message(e);
+            var hint = message.Contains("path does not exist") ? " The engine's machine must see the project, the workspace and the datastores at the same paths (a shared file system)." : "";
+            throw new ComputeException($"the Docker engine at {DockerEngine.Endpoint(_target)} refused the step's container: {message}.{hint}");
         }
         finally
         {
@@ -85,8 +87,9 @@ public sealed class DockerBackend : IComputeBackend
     private CreateContainerParameters Container(StepLaunch launch, string image)
     {
         var writable = launch.WritablePaths.Distinct().ToList();
-        var binds = writable.Select(p => $"{p}:{p}:rw")
-            .Concat(launch.ReadOnlyPaths.Distinct().Except(writable).Select(p => $"{p}:{p}:ro"))
+        // Mounts, not binds: an engine that does not see a path refuses the container instead of mounting an empty folder.
+        var mounts = writable.Select(p => new Mount { Type = "bind", Source = p, Target = p })
+            .Concat(launch.ReadOnlyPaths.Distinct().Except(writable).Select(p => new Mount { Type = "bind", Source = p, Target = p, ReadOnly = true }))
             .ToList();
         var resources = launch.Resources;
         return new CreateContainerParameters
@@ -100,7 +103,7 @@ public sealed class DockerBackend : IComputeBackend
             Labels = new Dictionary<string, string> { [RunLabel] = launch.PipelineRunId, ["org.pipelinesdk.step"] = launch.StepName },
             HostConfig = new HostConfig
             {
-                Binds = binds,
+                Mounts = mounts,
                 NetworkMode = _target.Network,
                 NanoCPUs = resources.Cpus is { } cpus ? (long)(cpus * 1e9) : 0,
                 Memory = resources.Memory is { } memory ? ResourceUnits.MemoryBytes(memory)!.Value : 0,
