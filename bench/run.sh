@@ -3,10 +3,11 @@
 # dataset fingerprinting, a no-op build and per-step overhead against reference tools on this machine,
 # and prints a table of figure, value, reference, ratio, target, PASS/MISS.
 #
-#   bench/run.sh [--quick] [--compute] [--work DIR] [--keep]
+#   bench/run.sh [--quick] [--compute] [--only hash|fingerprint|noop|chain] [--work DIR] [--keep]
 #
 #   --quick     smaller sizes (256 MiB, 20k files, 10 steps) to smoke-test the bench (a minute or two)
 #   --compute   only the per-step overhead of the Docker and Slurm targets against docker run and sbatch --wait
+#   --only X    only one of the engine figures (the no-op build also measures hashing, whose file it reads)
 #   --work DIR  where everything is created (default: a new folder under /tmp); deleted at the end
 #   --keep      keep the work folder
 #

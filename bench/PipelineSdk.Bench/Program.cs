@@ -3,17 +3,22 @@ using PipelineSdk.Bench;
 using static PipelineSdk.Bench.Bench;
 
 // The performance figures of the issue "Reuse you can trust", measured side by side on this machine.
-// Usage: bench/run.sh [--quick] [--compute] [--work DIR] [--keep]
+// Usage: bench/run.sh [--quick] [--compute] [--only hash|fingerprint|noop|chain] [--work DIR] [--keep]
 
 var quick = args.Contains("--quick");
 var compute = args.Contains("--compute");
+var onlyAt = Array.IndexOf(args, "--only");
+var only = onlyAt >= 0 && onlyAt < args.Length - 1 ? args[onlyAt + 1] : null;
+bool Measures(string figure) => !compute && (only is null || only == figure);
 var keep = args.Contains("--keep");
 var workAt = Array.IndexOf(args, "--work");
-if (args.Contains("--help") || args.Any(a => a.StartsWith("--") && a is not ("--quick" or "--compute" or "--keep" or "--work")) || (workAt >= 0 && workAt == args.Length - 1))
+if (args.Contains("--help") || args.Any(a => a.StartsWith("--") && a is not ("--quick" or "--compute" or "--only" or "--keep" or "--work")) || (workAt >= 0 && workAt == args.Length - 1)
+    || (onlyAt >= 0 && only is not ("hash" or "fingerprint" or "noop" or "chain")))
 {
     Console.Error.WriteLine("usage: bench/run.sh [--quick] [--compute] [--work DIR] [--keep]\n"
         + "  --quick     smaller sizes (256 MiB, 20k files, 10 steps) to smoke-test the bench\n"
         + "  --compute   only the Docker and Slurm step overheads (needs root for .ci/services, or PIPELINESDK_DOCKER_ENV and PIPELINESDK_SLURM_ENV)\n"
+        + "  --only X    only one of the engine's figures: hash, fingerprint, noop or chain\n"
         + "  --work DIR  where everything is created (default: a new folder under the temp folder); must be new or empty\n"
         + "  --keep      leave the work folder in place");
     return 2;
@@ -41,13 +46,11 @@ try
 {
     var feed = new Feed(Path.Combine(work, "feed"), repository);
     if (compute) rows.AddRange(ComputeOverhead.Measure(feed, repository, sizes));
-    else
-    {
-        rows.AddRange(HashThroughput.Measure(Path.Combine(work, "hash"), sizes));
-        rows.AddRange(Fingerprinting.Measure(Path.Combine(work, "fingerprint"), sizes));
-        rows.AddRange(NoOpBuild.Measure(feed, Path.Combine(work, "hash", "big.bin"), sizes));
-        rows.AddRange(StepOverhead.Measure(feed, sizes));
-    }
+    // The no-op build reads the hashing figure's 1 GiB file.
+    if (Measures("hash") || Measures("noop")) rows.AddRange(HashThroughput.Measure(Path.Combine(work, "hash"), sizes));
+    if (Measures("fingerprint")) rows.AddRange(Fingerprinting.Measure(Path.Combine(work, "fingerprint"), sizes));
+    if (Measures("noop")) rows.AddRange(NoOpBuild.Measure(feed, Path.Combine(work, "hash", "big.bin"), sizes));
+    if (Measures("chain")) rows.AddRange(StepOverhead.Measure(feed, sizes));
 }
 finally
 {
