@@ -15,56 +15,78 @@ public sealed class FileHashCache
     /// <summary>Wider than any timestamp granularity we meet (ext4 ticks, 1 s on older filesystems).</summary>
     public static readonly long RacyWindowNs = 2_000_000_000;
 
-    private readonly ConcurrentDictionary<string, CachedHash> _entries;
+    /// <summary>
+    /// What earlier builds recorded, by folder then file name, each folder's entries read-only once loaded: a 100,000-file
+    /// tree is a thousand inserts here, and a lookup splits the path it is given without allocating.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, Dictionary<string, CachedHash>> _folders = new();
+    private readonly ConcurrentDictionary<string, Dictionary<string, CachedHash>>.AlternateLookup<ReadOnlySpan<char>> _folderLookup;
     private readonly ConcurrentDictionary<string, CachedHash> _changed = new();
-    private readonly Func<string, bool, IEnumerable<KeyValuePair<string, CachedHash>>>? _load;
+    private readonly Func<string, bool, IEnumerable<KeyValuePair<string, Dictionary<string, CachedHash>>>>? _load;
     private readonly ConcurrentDictionary<string, Lazy<bool>> _loadedDirectories = new();
     private readonly ConcurrentDictionary<string, Lazy<bool>> _loadedTrees = new();
+    private int _filesRead;
 
     /// <param name="known">Entries by full path, all known up front.</param>
-    public FileHashCache(IEnumerable<KeyValuePair<string, CachedHash>>? known = null) =>
-        _entries = new ConcurrentDictionary<string, CachedHash>(known ?? []);
+    public FileHashCache(IEnumerable<KeyValuePair<string, CachedHash>>? known = null)
+    {
+        _folderLookup = _folders.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (var folder in (known ?? []).GroupBy(k => Path.GetDirectoryName(k.Key)!))
+            _folders[folder.Key] = folder.ToDictionary(k => Path.GetFileName(k.Key), k => k.Value, StringComparer.Ordinal);
+    }
 
     /// <param name="load">
-    /// Entries (by full path) of the files in a folder (with <c>true</c>: in the whole tree below it), asked
-    /// once per folder or tree when a file in it is first hashed: a build loads what it touches, not every
-    /// file the workspace ever hashed.
+    /// Entries (folder → file name → entry) of a folder (with <c>true</c>: of every folder in the tree below it), asked
+    /// once per folder or tree when a file in it is first hashed: a build loads what it touches, not every file the
+    /// workspace ever hashed.
     /// </param>
-    public FileHashCache(Func<string, bool, IEnumerable<KeyValuePair<string, CachedHash>>> load)
+    public FileHashCache(Func<string, bool, IEnumerable<KeyValuePair<string, Dictionary<string, CachedHash>>>> load)
         : this() => _load = load;
 
-    /// <summary>Entries hashed or re-hashed since loading, to be saved.</summary>
+    /// <summary>Entries hashed or re-hashed since loading, by full path, to be saved.</summary>
     public IReadOnlyDictionary<string, CachedHash> Changed => _changed;
-
-    private int _filesRead;
 
     public int FilesRead => _filesRead;
 
     public string Hash(string fullPath)
     {
         var stat = FileStat.Of(fullPath);
-        if (_load is not null) EnsureLoaded(Path.GetDirectoryName(fullPath)!);
-        if (_entries.TryGetValue(fullPath, out var known) && known.Stat == stat && stat.MTimeNs < known.HashedAtNs - RacyWindowNs)
+        var slash = fullPath.LastIndexOf(Path.DirectorySeparatorChar);
+        var folder = fullPath.AsSpan(0, Math.Max(slash, 0));
+        if (_load is not null) EnsureLoaded(folder);
+        if (Known(fullPath, folder, fullPath.AsSpan(slash + 1)) is { } known && known.Stat == stat && stat.MTimeNs < known.HashedAtNs - RacyWindowNs)
             return known.Hash;
         var hashedAt = NowNs();
         var hash = ContentHash.OfFile(fullPath);
         Interlocked.Increment(ref _filesRead);
-        var entry = new CachedHash(stat, hash, hashedAt);
-        _entries[fullPath] = entry;
-        _changed[fullPath] = entry;
+        _changed[fullPath] = new CachedHash(stat, hash, hashedAt);
         return hash;
     }
 
-    private void EnsureLoaded(string directory)
+    /// <summary>What this build hashed last, else what earlier builds recorded.</summary>
+    private CachedHash? Known(string fullPath, ReadOnlySpan<char> folder, ReadOnlySpan<char> name)
     {
-        foreach (var (tree, loaded) in _loadedTrees)
-            if (directory == tree || directory.StartsWith(tree + Path.DirectorySeparatorChar)) { _ = loaded.Value; return; }
-        _ = _loadedDirectories.GetOrAdd(directory, d => new Lazy<bool>(() => Add(_load!(d, false)))).Value;
+        if (!_changed.IsEmpty && _changed.TryGetValue(fullPath, out var changed)) return changed;
+        return _folderLookup.TryGetValue(folder, out var entries)
+            && entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var entry)
+            ? entry
+            : null;
     }
 
-    private bool Add(IEnumerable<KeyValuePair<string, CachedHash>> entries)
+    private void EnsureLoaded(ReadOnlySpan<char> directory)
     {
-        foreach (var (path, entry) in entries) _entries.TryAdd(path, entry);
+        foreach (var (tree, loaded) in _loadedTrees)
+            if (directory.SequenceEqual(tree) || (directory.StartsWith(tree) && directory.Length > tree.Length && directory[tree.Length] == Path.DirectorySeparatorChar))
+            {
+                _ = loaded.Value;
+                return;
+            }
+        _ = _loadedDirectories.GetOrAdd(directory.ToString(), d => new Lazy<bool>(() => Add(_load!(d, false)))).Value;
+    }
+
+    private bool Add(IEnumerable<KeyValuePair<string, Dictionary<string, CachedHash>>> folders)
+    {
+        foreach (var (folder, entries) in folders) _folders.TryAdd(folder, entries);
         return true;
     }
 
