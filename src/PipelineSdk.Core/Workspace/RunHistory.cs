@@ -425,8 +425,11 @@ public sealed class RunHistory : IDisposable
             using var reader = cmd.ExecuteReader();
             while (reader.Read()) rows.Add((reader.GetString(0), (byte[])reader.GetValue(1)));
         }
-        // Decoding is most of a no-op fingerprint of a big tree: on every core.
-        return rows.AsParallel().Select(r => KeyValuePair.Create(r.Folder, Unpack(r.Entries))).ToList();
+        // Decoding is most of a no-op fingerprint of a big tree: on every core. Parallel.For, not PLINQ: it works on the
+        // calling thread too, so it never waits for the pool, which steps blocked on this dataset may hold.
+        var folders = new KeyValuePair<string, Dictionary<string, CachedHash>>[rows.Count];
+        Parallel.For(0, rows.Count, i => folders[i] = KeyValuePair.Create(rows[i].Folder, Unpack(rows[i].Entries)));
+        return folders;
     }
 
     /// <summary>Merges the changed entries into their folders' rows.</summary>
