@@ -17,7 +17,7 @@ public static class ComputeOverhead
     public static IReadOnlyList<Row> Measure(Feed feed, string repository, Sizes sizes)
     {
         foreach (var service in new[] { "docker", "slurm" })
-            foreach (var (name, value) in Services(repository, service)) Environment.SetEnvironmentVariable(name, value);
+            foreach (var (name, value) in Testing.ServiceScripts.Up(repository, service)) Environment.SetEnvironmentVariable(name, value);
         var steps = sizes.ComputeSteps;
         var work = Path.Combine(feed.Root, "compute-reference");
         Directory.CreateDirectory(work);
@@ -67,17 +67,5 @@ public static class ComputeOverhead
         var perStep = (Median(rebuilds) - noOp) / steps;
         Say($"    rebuild: {string.Join(" ", rebuilds.Select(S))}; no-op {S(noOp)}; per step {S(perStep)}");
         return perStep;
-    }
-
-    private static IReadOnlyDictionary<string, string> Services(string repository, string service)
-    {
-        var file = Environment.GetEnvironmentVariable($"PIPELINESDK_{service.ToUpperInvariant()}_ENV");
-        if (string.IsNullOrEmpty(file))
-        {
-            var state = Path.Combine(Path.GetTempPath(), $"psdk-{service}");
-            Run(Path.Combine(repository, ".ci", "services", $"{service}.sh"), ["up", state]).ShouldSucceed($"{service}.sh up");
-            file = Path.Combine(state, "env");
-        }
-        return File.ReadLines(file).Where(l => l.Contains('=')).ToDictionary(l => l[..l.IndexOf('=')], l => l[(l.IndexOf('=') + 1)..]);
     }
 }

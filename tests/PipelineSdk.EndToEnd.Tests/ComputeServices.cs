@@ -1,12 +1,9 @@
 using System.Diagnostics;
+using PipelineSdk.Testing;
 
 namespace PipelineSdk.EndToEnd.Tests;
 
-/// <summary>
-/// The real Docker engine and Slurm cluster the compute tests use: the ones .ci/run started (it names their variables
-/// files in PIPELINESDK_DOCKER_ENV and PIPELINESDK_SLURM_ENV), else ones started here with the same scripts
-/// (.ci/services), left running for the next test run.
-/// </summary>
+/// <summary>The real Docker engine and Slurm cluster the compute tests use (<see cref="ServiceScripts"/>).</summary>
 public static class ComputeServices
 {
     /// <summary>A Python 3.11 image built from this machine's files (no registry is reachable); also tagged as the curated python-3.11's base.</summary>
@@ -14,13 +11,13 @@ public static class ComputeServices
 
     private static readonly Lazy<IReadOnlyDictionary<string, string>> DockerVariables = new(() =>
     {
-        var variables = Up("docker", "PIPELINESDK_DOCKER_ENV");
+        var variables = ServiceScripts.Up(SdkFeed.Instance.RepositoryRoot, "docker");
         Run(variables, "docker", "tag", PythonImage, "python:3.11-slim");
         return variables;
     });
 
     private static readonly Lazy<IReadOnlyDictionary<string, string>> SlurmVariables = new(() =>
-        new Dictionary<string, string>(Up("slurm", "PIPELINESDK_SLURM_ENV").Concat(DockerVariables.Value)));
+        new Dictionary<string, string>(ServiceScripts.Up(SdkFeed.Instance.RepositoryRoot, "slurm").Concat(DockerVariables.Value)));
 
     /// <summary>Variables a build needs to reach the engine (DOCKER_HOST).</summary>
     public static IReadOnlyDictionary<string, string> Docker => DockerVariables.Value;
@@ -39,17 +36,5 @@ public static class ComputeServices
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         return process.ExitCode == 0 ? output.Trim() : throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed: {error.Result}");
-    }
-
-    private static IReadOnlyDictionary<string, string> Up(string service, string variable)
-    {
-        var file = Environment.GetEnvironmentVariable(variable);
-        if (string.IsNullOrEmpty(file))
-        {
-            var state = Path.Combine(Path.GetTempPath(), $"psdk-{service}");
-            Run(new Dictionary<string, string>(), Path.Combine(SdkFeed.Instance.RepositoryRoot, ".ci", "services", $"{service}.sh"), "up", state);
-            file = Path.Combine(state, "env");
-        }
-        return File.ReadLines(file).Where(l => l.Contains('=')).ToDictionary(l => l[..l.IndexOf('=')], l => l[(l.IndexOf('=') + 1)..]);
     }
 }
