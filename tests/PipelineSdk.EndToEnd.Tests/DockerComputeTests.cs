@@ -40,6 +40,9 @@ public sealed class DockerComputeTests
         foreach (var step in SeedSteps)
             Assert.Contains("python:3.11-slim", File.ReadAllText(Path.Combine(project.Datastore, "logs", $"{onDocker.RunId}-{step}", "20_image_build_log.txt")));
         Assert.Empty(LeftoverContainers(onDocker.RunId));
+        var (exit, shown, errors) = project.Mlp("runs", "show", onDocker.RunId);
+        Assert.True(exit == 0, errors);
+        Assert.Matches(@"data_prep\s.*docker \(container [0-9a-f]{12}\)", shown);
 
         // Same environment, same fingerprint: where a step ran is not part of it.
         var onLocal = project.Build().ShouldSucceed();

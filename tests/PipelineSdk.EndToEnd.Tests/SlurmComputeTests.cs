@@ -82,6 +82,11 @@ public sealed class SlurmComputeTests
         Assert.DoesNotContain("secret-token", Read("left", "env"));
         Assert.DoesNotContain(File.ReadAllText(Cluster["PIPELINESDK_SLURM_TOKEN_FILE"]).Trim(), build.Output);
         Assert.Contains("slurmrestd at", StepLog(project, build.RunId, "left"));
+        // The run history says where each step ran.
+        var (exit, shown, errors) = project.Mlp("runs", "show", build.RunId);
+        Assert.True(exit == 0, errors);
+        Assert.Matches($@"left\s.*cluster \({Read("left", "node")}, job \d+\)", shown);
+        Assert.Matches($@"right\s.*cluster \({Read("right", "node")}, job \d+\)", shown);
     }
 
     [Fact]

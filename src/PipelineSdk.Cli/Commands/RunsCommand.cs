@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PipelineSdk.Cli.Output;
+using PipelineSdk.Core.Compute;
 using PipelineSdk.Core.Reporting;
 using PipelineSdk.Core.Workspace;
 
@@ -102,7 +103,8 @@ internal static class RunsCommand
 
             var table = new TextTable("STEP", "STATUS", "RAN/REUSED", "DURATION", "REASON", "COMPUTE", "EXIT").RightAlign(3, 6);
             foreach (var s in steps)
-                table.Add(s.Step, s.Status, RanOrReused(s), Display.Duration(s.Started, s.Ended), s.Reason, s.Compute, s.ExitCode?.ToString());
+                table.Add(s.Step, s.Status, RanOrReused(s), Display.Duration(s.Started, s.Ended), s.Reason,
+                    Placement.Describe(history.Tags(s.Id)) is { } where ? $"{s.Compute} ({where})" : s.Compute, s.ExitCode?.ToString());
             if (table.Count == 0) o.WriteLine("No steps were recorded (yet) for this run.");
             else table.Write(o);
             return ExitCodes.Success;

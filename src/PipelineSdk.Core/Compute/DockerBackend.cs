@@ -42,9 +42,10 @@ public sealed class DockerBackend : IComputeBackend
             using (var stream = await _client.Containers.GetContainerLogsAsync(id, false, new ContainerLogsParameters { ShowStdout = true, ShowStderr = true, Follow = true }, cancel))
                 await CopyLinesAsync(stream, log, cancel);
             var exit = await _client.Containers.WaitContainerAsync(id, cancel);
-            if (exit.StatusCode == 137 && (await _client.Containers.InspectContainerAsync(id, cancel)).State.OOMKilled)
-                return log.Failed(137, $"the container was killed for using more than its memory limit ({launch.Resources.Memory}). Raise Memory on the step or its compute target.");
-            return log.Outcome((int)exit.StatusCode);
+            var outcome = exit.StatusCode == 137 && (await _client.Containers.InspectContainerAsync(id, cancel)).State.OOMKilled
+                ? log.Failed(137, $"the container was killed for using more than its memory limit ({launch.Resources.Memory}). Raise Memory on the step or its compute target.")
+                : log.Outcome((int)exit.StatusCode);
+            return outcome with { Placement = new Dictionary<string, string> { [Placement.Container] = id[..12] } };
         }
         catch (DockerApiException e)
         {

@@ -84,7 +84,7 @@ public sealed class SlurmBackend : IComputeBackend
             // The output files may lag the job's end on a shared file system: read once more.
             stdout.CopyNewLines(log, false, final: true);
             stderr.CopyNewLines(log, true, final: true);
-            return state.State switch
+            var outcome = state.State switch
             {
                 "COMPLETED" => log.Outcome(0),
                 "FAILED" when state.ExitCode == NotSharedExitCode => log.Failed(NotSharedExitCode, $"job {id} could not see the step's folder {launch.WorkDirectory} on node {state.Nodes}: the project, the workspace and the datastores must be on a file system the build machine and the nodes share, at the same paths."),
@@ -95,6 +95,9 @@ public sealed class SlurmBackend : IComputeBackend
                 "CANCELLED" => log.Failed(-1, $"job {id} was cancelled outside the build{(state.Reason is { } r ? $" ({r})" : "")}."),
                 var other => log.Failed(-1, $"job {id} ended {other} on {state.Nodes ?? "no node"}{(state.Reason is { } r ? $" ({r})" : "")}."),
             };
+            var placement = new Dictionary<string, string> { [Placement.Job] = id };
+            if (state.Nodes is { } nodes) placement[Placement.Node] = nodes;
+            return outcome with { Placement = placement };
         }
         catch (OperationCanceledException)
         {

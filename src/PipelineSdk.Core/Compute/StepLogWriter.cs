@@ -1,7 +1,29 @@
 namespace PipelineSdk.Core.Compute;
 
 /// <summary>How a step ended: its exit code and the last lines it wrote to stderr (or why it could not run).</summary>
-public sealed record ProcessOutcome(int ExitCode, IReadOnlyList<string> StderrTail);
+public sealed record ProcessOutcome(int ExitCode, IReadOnlyList<string> StderrTail)
+{
+    /// <summary>Where it ran (<see cref="Placement"/> tags: the node, the job, the container), recorded with the step run.</summary>
+    public IReadOnlyDictionary<string, string> Placement { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>The step-run tags that say where a step ran, as <c>mlp runs show</c> reads them back.</summary>
+public static class Placement
+{
+    public const string Node = "pipelinesdk.node";
+    public const string Job = "pipelinesdk.job";
+    public const string Container = "pipelinesdk.container";
+
+    /// <summary>"n1, job 42" or "container 3f2a1b9c0d4e"; null when the tags say nothing of it.</summary>
+    public static string? Describe(IReadOnlyDictionary<string, string> tags)
+    {
+        var parts = new List<string>();
+        if (tags.TryGetValue(Node, out var node)) parts.Add(node);
+        if (tags.TryGetValue(Job, out var job)) parts.Add($"job {job}");
+        if (tags.TryGetValue(Container, out var container)) parts.Add($"container {container}");
+        return parts.Count > 0 ? string.Join(", ", parts) : null;
+    }
+}
 
 /// <summary>
 /// The step's std_log.txt as every compute target writes it: each line goes to the file and to the build as it

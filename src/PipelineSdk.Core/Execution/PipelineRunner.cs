@@ -617,6 +617,7 @@ public sealed class PipelineRunner
         }
 
         var telemetry = StepTelemetry.Collect(metricsFile, cwd, _workspace.DefaultDatastoreRoot, $"artifacts/{stepRunId}");
+        foreach (var (tag, value) in outcome.Placement) telemetry.Tags[tag] = value;
         var record = NewRecord(stepRunId, node, RunStatus.Failed, true, why) with
         {
             Fingerprint = fingerprint.Value, Snapshot = snapshot.Id, ExitCode = outcome.ExitCode, Started = started, LogPath = logPath,
