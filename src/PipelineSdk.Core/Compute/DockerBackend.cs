@@ -1,4 +1,3 @@
-using System.Text;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using PipelineSdk.Core.Model;
@@ -87,11 +86,8 @@ public sealed class DockerBackend : IComputeBackend
 
     private CreateContainerParameters Container(StepLaunch launch, string image)
     {
-        var writable = launch.WritablePaths.Distinct().ToList();
         // Mounts, not binds: an engine that does not see a path refuses the container instead of mounting an empty folder.
-        var mounts = writable.Select(p => new Mount { Type = "bind", Source = p, Target = p })
-            .Concat(launch.ReadOnlyPaths.Distinct().Except(writable).Select(p => new Mount { Type = "bind", Source = p, Target = p, ReadOnly = true }))
-            .ToList();
+        var mounts = launch.Mounts.Select(m => new Mount { Type = "bind", Source = m.Path, Target = m.Path, ReadOnly = m.ReadOnly }).ToList();
         var resources = launch.Resources;
         return new CreateContainerParameters
         {
@@ -119,28 +115,16 @@ public sealed class DockerBackend : IComputeBackend
     private static async Task CopyLinesAsync(MultiplexedStream stream, StepLogWriter log, CancellationToken cancel)
     {
         var buffer = new byte[81920];
-        var pending = new Dictionary<MultiplexedStream.TargetStream, StringBuilder>();
-        var decoders = new Dictionary<MultiplexedStream.TargetStream, Decoder>();
-        var chars = new char[Encoding.UTF8.GetMaxCharCount(buffer.Length)];
+        var stdout = new LineSplitter(line => log.Write(line, false));
+        var stderr = new LineSplitter(line => log.Write(line, true));
         while (true)
         {
             var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, cancel);
             if (read.EOF) break;
-            var text = pending.TryGetValue(read.Target, out var t) ? t : pending[read.Target] = new();
-            var decoder = decoders.TryGetValue(read.Target, out var d) ? d : decoders[read.Target] = Encoding.UTF8.GetDecoder();
-            var n = decoder.GetChars(buffer, 0, read.Count, chars, 0);
-            for (var i = 0; i < n; i++)
-            {
-                if (chars[i] == '\n')
-                {
-                    log.Write(text.ToString().TrimEnd('\r'), read.Target == MultiplexedStream.TargetStream.StandardError);
-                    text.Clear();
-                }
-                else text.Append(chars[i]);
-            }
+            (read.Target == MultiplexedStream.TargetStream.StandardError ? stderr : stdout).Write(buffer.AsSpan(0, read.Count));
         }
-        foreach (var (target, text) in pending.Where(p => p.Value.Length > 0))
-            log.Write(text.ToString(), target == MultiplexedStream.TargetStream.StandardError);
+        stdout.Flush();
+        stderr.Flush();
     }
 
     private async Task PingAsync()

@@ -39,7 +39,7 @@ public sealed class DockerImages(DockerClient client, string? networkMode)
             var (repository, tag) = SplitTag(image);
             try
             {
-                await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, Progress(log), cancel);
+                await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, new EngineOutput(log), cancel);
             }
             catch (DockerApiException e)
             {
@@ -53,26 +53,21 @@ public sealed class DockerImages(DockerClient client, string? networkMode)
         var dockerfile = environment.Dockerfile();
         log.Write($"Building {image} for environment '{environment.Name}' ({environment.Hash}):", false);
         foreach (var line in dockerfile.Split('\n', StringSplitOptions.RemoveEmptyEntries)) log.Write("  " + line, false);
-        string? error = null;
+        var output = new EngineOutput(log);
         using (var context = Context(dockerfile))
         {
             try
             {
                 await client.Images.BuildImageFromDockerfileAsync(
                     new ImageBuildParameters { Tags = [image], NetworkMode = networkMode, Remove = true, ForceRemove = true },
-                    context, null, null, new SynchronousProgress(m =>
-                    {
-                        if (m.Stream is { } text) foreach (var line in text.TrimEnd('\n').Split('\n')) log.Write(line, false);
-                        if (m.Status is { } status) log.Write(status, false);
-                        if ((m.Error?.Message ?? m.ErrorMessage) is { Length: > 0 } message) { error = message; log.Write(message, true); }
-                    }), cancel);
+                    context, null, null, output, cancel);
             }
             catch (DockerApiException e)
             {
-                error = e.ResponseBody;
-                log.Write(error, true);
+                output.Fail(e.ResponseBody);
             }
         }
+        var error = output.Error;
         if (error is not null || !await ExistsAsync(image, cancel))
             throw new ComputeException($"building the image of environment '{environment.Name}' failed: {error?.Trim() ?? "no image was produced"}. Build log: {logPath}", Tail(logPath));
         log.Write($"Built {image}", false);
@@ -107,12 +102,25 @@ public sealed class DockerImages(DockerClient client, string? networkMode)
 
     private static IReadOnlyList<string> Tail(string logPath) => File.ReadLines(logPath).TakeLast(15).ToList();
 
-    private static IProgress<JSONMessage> Progress(StepLogWriter log) =>
-        new SynchronousProgress(m => log.Write(m.Status ?? m.Stream ?? m.ErrorMessage, m.ErrorMessage is not null));
-
-    /// <summary><see cref="Progress{T}"/> posts to the thread pool; build lines must be written in order, before the call returns.</summary>
-    private sealed class SynchronousProgress(Action<JSONMessage> report) : IProgress<JSONMessage>
+    /// <summary>
+    /// The engine's build or pull messages written to the build log as they come, in order and before the call returns
+    /// (<see cref="Progress{T}"/> would post them to the thread pool); the first error is kept.
+    /// </summary>
+    private sealed class EngineOutput(StepLogWriter log) : IProgress<JSONMessage>
     {
-        public void Report(JSONMessage value) => report(value);
+        public string? Error { get; private set; }
+
+        public void Report(JSONMessage m)
+        {
+            if (m.Stream is { } text) foreach (var line in text.TrimEnd('\n').Split('\n')) log.Write(line, false);
+            if (m.Status is { } status) log.Write(status, false);
+            if ((m.Error?.Message ?? m.ErrorMessage) is { Length: > 0 } message) Fail(message);
+        }
+
+        public void Fail(string message)
+        {
+            Error ??= message;
+            log.Write(message, true);
+        }
     }
 }

@@ -66,8 +66,8 @@ public sealed class SlurmBackend : IComputeBackend
         var id = await _scheduler.SubmitAsync(job, cancel);
         log.Write($"PipelineSdk: submitted as job {id} to {_scheduler.Describe}{(_target.Partition is { } p ? $", partition {p}" : "")}", false);
 
-        using var stdout = new FollowedFile(output);
-        using var stderr = new FollowedFile(error);
+        using var stdout = new FollowedFile(output, log, isError: false);
+        using var stderr = new FollowedFile(error, log, isError: true);
         try
         {
             var delay = TimeSpan.FromMilliseconds(50);
@@ -75,15 +75,15 @@ public sealed class SlurmBackend : IComputeBackend
             while (true)
             {
                 state = await _scheduler.StateAsync(id, cancel);
-                stdout.CopyNewLines(log, isError: false);
-                stderr.CopyNewLines(log, isError: true);
+                stdout.CopyNewLines();
+                stderr.CopyNewLines();
                 if (state.Finished) break;
                 await Task.Delay(delay, cancel);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 1.5, 1000));
             }
             // The output files may lag the job's end on a shared file system: read once more.
-            stdout.CopyNewLines(log, false, final: true);
-            stderr.CopyNewLines(log, true, final: true);
+            stdout.CopyNewLines(final: true);
+            stderr.CopyNewLines(final: true);
             var outcome = state.State switch
             {
                 "COMPLETED" => log.Outcome(0),
@@ -152,9 +152,7 @@ public sealed class SlurmBackend : IComputeBackend
         if (_target.Network is { } network) docker.AddRange(["--network", network]);
         if (launch.Resources.Cpus is { } cpus) docker.AddRange(["--cpus", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         if (launch.Resources.Memory is { } memory) docker.AddRange(["--memory", ResourceUnits.MemoryBytes(memory)!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        var writable = launch.WritablePaths.Distinct().ToList();
-        foreach (var path in writable) docker.AddRange(["--volume", $"{path}:{path}:rw"]);
-        foreach (var path in launch.ReadOnlyPaths.Distinct().Except(writable)) docker.AddRange(["--volume", $"{path}:{path}:ro"]);
+        foreach (var (path, readOnly) in launch.Mounts) docker.AddRange(["--volume", $"{path}:{path}:{(readOnly ? "ro" : "rw")}"]);
         foreach (var name in variables.Keys.Where(n => n is not "PATH" and not "DOCKER_HOST")) docker.AddRange(["--env", name]);
         text.Append("exec ").AppendJoin(' ', docker.Concat([image]).Concat(argv).Select(Quote)).Append('\n');
         return text.ToString();
@@ -169,15 +167,13 @@ public sealed class SlurmBackend : IComputeBackend
     }
 
     /// <summary>A job's output file read as it grows, line by line.</summary>
-    private sealed class FollowedFile(string path) : IDisposable
+    private sealed class FollowedFile(string path, StepLogWriter log, bool isError) : IDisposable
     {
-        private FileStream? _stream;
-        private readonly StringBuilder _partial = new();
-        private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
+        private readonly LineSplitter _lines = new(line => log.Write(line, isError));
         private readonly byte[] _buffer = new byte[65536];
-        private readonly char[] _chars = new char[Encoding.UTF8.GetMaxCharCount(65536)];
+        private FileStream? _stream;
 
-        public void CopyNewLines(StepLogWriter log, bool isError, bool final = false)
+        public void CopyNewLines(bool final = false)
         {
             if (_stream is null)
             {
@@ -185,21 +181,8 @@ public sealed class SlurmBackend : IComputeBackend
                 _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             }
             int read;
-            while ((read = _stream.Read(_buffer)) > 0)
-            {
-                var n = _decoder.GetChars(_buffer, 0, read, _chars, 0);
-                for (var i = 0; i < n; i++)
-                {
-                    if (_chars[i] != '\n') { _partial.Append(_chars[i]); continue; }
-                    log.Write(_partial.ToString(), isError);
-                    _partial.Clear();
-                }
-            }
-            if (final && _partial.Length > 0)
-            {
-                log.Write(_partial.ToString(), isError);
-                _partial.Clear();
-            }
+            while ((read = _stream.Read(_buffer)) > 0) _lines.Write(_buffer.AsSpan(0, read));
+            if (final) _lines.Flush();
         }
 
         public void Dispose() => _stream?.Dispose();

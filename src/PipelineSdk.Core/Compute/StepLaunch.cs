@@ -31,6 +31,10 @@ public sealed record StepLaunch
     public ResolvedEnvironment? Environment { get; init; }
     public StepResources Resources { get; init; } = new();
 
+    /// <summary>Every folder once, writable when the step writes it (a writable folder may lie inside a read-only one).</summary>
+    public IEnumerable<(string Path, bool ReadOnly)> Mounts =>
+        WritablePaths.Distinct().Select(p => (p, false)).Concat(ReadOnlyPaths.Distinct().Except(WritablePaths).Select(p => (p, true)));
+
     public string ImageBuildLogPath => Path.Combine(Path.GetDirectoryName(LogPath)!, "20_image_build_log.txt");
 }
 

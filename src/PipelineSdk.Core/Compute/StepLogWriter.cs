@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace PipelineSdk.Core.Compute;
 
 /// <summary>How a step ended: its exit code and the last lines it wrote to stderr (or why it could not run).</summary>
@@ -79,5 +81,33 @@ public static class BuildLog
     {
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         File.AppendAllText(logPath, line + "\n");
+    }
+}
+
+/// <summary>Turns bytes of UTF-8 output, as they arrive in chunks, into lines (a container's stream, a job's output file).</summary>
+public sealed class LineSplitter(Action<string> onLine)
+{
+    private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
+    private readonly StringBuilder _partial = new();
+    private char[] _chars = [];
+
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        if (_chars.Length < Encoding.UTF8.GetMaxCharCount(bytes.Length)) _chars = new char[Encoding.UTF8.GetMaxCharCount(bytes.Length)];
+        var n = _decoder.GetChars(bytes, _chars, flush: false);
+        foreach (var c in _chars.AsSpan(0, n))
+        {
+            if (c != '\n') { _partial.Append(c); continue; }
+            onLine(_partial.ToString().TrimEnd('\r'));
+            _partial.Clear();
+        }
+    }
+
+    /// <summary>The last line, when the output did not end with a newline.</summary>
+    public void Flush()
+    {
+        if (_partial.Length == 0) return;
+        onLine(_partial.ToString().TrimEnd('\r'));
+        _partial.Clear();
     }
 }

@@ -39,8 +39,6 @@ public sealed class LiveUpload
     /// <summary>Everything uploaded so far, whatever became of the local file (to delete when the output is discarded).</summary>
     public IReadOnlyCollection<string> AllUploaded => [.. _uploaded.Keys];
 
-    public string Prefix => _prefix;
-
     public void Stop()
     {
         _stop.Cancel();

@@ -173,7 +173,7 @@ public sealed class PipelineRunner
     }
 
     private IComputeBackend Backend(string computeName) => _backends.GetOrAdd(computeName, name => new(() =>
-        Pipeline.ComputeTargets.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)) switch
+        Pipeline.FindComputeTarget(name) switch
         {
             { Kind: ComputeKind.Docker } docker => new DockerBackend(docker),
             { Kind: ComputeKind.Slurm } slurm => new SlurmBackend(slurm, _options.PythonExecutable, _virtualEnvironments),
@@ -593,7 +593,7 @@ public sealed class PipelineRunner
         {
             StepName = node.Name, StepRunId = stepRunId, PipelineRunId = _runId, Arguments = argv, RunsPython = step.Kind == StepKind.PythonScript,
             WorkingDirectory = cwd, WorkDirectory = work, Variables = environment, LogPath = logPath, Environment = stepEnvironment,
-            Resources = step.Resources.Over(Pipeline.ComputeTargets.FirstOrDefault(c => string.Equals(c.Name, step.Compute, StringComparison.OrdinalIgnoreCase))?.Defaults ?? new()),
+            Resources = step.Resources.Over(Pipeline.FindComputeTarget(step.Compute)?.Defaults ?? new()),
             // Steps elsewhere (a container, a node) see these folders at the same paths: what they read, and what they write.
             ReadOnlyPaths = [.. new[] { Pipeline.ProjectDirectory, _workspace.Root, _options.StepLibraryPath ?? "", Path.Combine(work, "inputs") }.Concat(LocalDatastoreRoots()).Concat(inputPaths.Values).Where(Directory.Exists)],
             WritablePaths = [work, .. staging.Values.Select(s => s.Folder)],

@@ -195,6 +195,10 @@ public sealed record Pipeline
     public IReadOnlyList<StepOutput> Outputs { get; init; } = [];
     public IReadOnlyList<PipelineParameter> Parameters { get; init; } = [];
     public IReadOnlyList<ComputeTarget> ComputeTargets { get; init; } = [];
+
+    /// <summary>The declared target of that name (names are case-insensitive, as MSBuild's are); null for <c>local</c> or an undeclared one.</summary>
+    public ComputeTarget? FindComputeTarget(string name) =>
+        ComputeTargets.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
     public IReadOnlyList<Datastore> Datastores { get; init; } = [];
     public IReadOnlyList<StepEnvironment> Environments { get; init; } = [];
     /// <summary>Values given at submission (<c>-p:name=value</c>); they win over defaults.</summary>

@@ -200,7 +200,7 @@ public static class PipelineValidator
             d.Add(new(Codes.UnknownEnvironment, $"Step '{step.Name}' uses environment '{step.Environment}', which is neither an <Environment> item nor a curated environment ({string.Join(", ", EnvironmentCatalog.Curated.Keys)}). Declare it or fix the name.", at));
             return;
         }
-        var compute = pipeline.ComputeTargets.FirstOrDefault(c => string.Equals(c.Name, step.Compute, StringComparison.OrdinalIgnoreCase));
+        var compute = pipeline.FindComputeTarget(step.Compute);
         if (compute?.Kind == ComputeKind.Docker && environment?.Image is null && step.Kind != StepKind.DataTransfer)
             d.Add(new(Codes.EnvironmentNeedsImage, $"Step '{step.Name}' runs on Docker target '{compute.Name}' but its environment {(environment is null ? "is not set" : $"'{environment.Name}' has no BaseImage")}. Give it an Environment with BaseImage (or a curated one such as python-3.11).", at));
     }
