@@ -1,4 +1,5 @@
 using Microsoft.Extensions.FileSystemGlobbing;
+using PipelineSdk.Core.Hashing;
 using PipelineSdk.Core.Model;
 
 namespace PipelineSdk.Core.Execution;
@@ -54,7 +55,8 @@ public sealed record DatasetFiles(string BaseDirectory, bool IsWholeFolder, IRea
             lock (gate) files.AddRange(batch);
         }
         Add(Directory.EnumerateFiles(baseDir));
-        Parallel.ForEach(Directory.EnumerateDirectories(baseDir), folder => Add(Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)));
+        var folders = Directory.GetDirectories(baseDir);
+        ParallelLoop.For(folders.Length, i => Add(Directory.EnumerateFiles(folders[i], "*", SearchOption.AllDirectories)), perThread: 4);
         files.Sort(StringComparer.Ordinal);
         return files;
     }

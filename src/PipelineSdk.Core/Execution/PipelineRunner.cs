@@ -29,7 +29,7 @@ public sealed class PipelineRunner
     private readonly IReadOnlyDictionary<string, string> _parameters;
     private readonly Dictionary<string, SemaphoreSlim> _computeSlots;
     /// <summary>Each dataset is listed and hashed once per run, however many steps read it.</summary>
-    private readonly ConcurrentDictionary<string, Lazy<ResolvedInput>> _datasets = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<ResolvedInput>>> _datasets = new();
     private readonly Dictionary<string, TaskCompletionSource<StepState>> _states = new();
     private readonly Lazy<string?> _stepLibrary;
     private readonly IReadOnlyDictionary<string, DatasetFiles> _listedDatasets;
@@ -39,6 +39,7 @@ public sealed class PipelineRunner
     /// <summary>Compute target name → where its steps run; made when a step first needs it, so a reused step never needs its cluster.</summary>
     private readonly ConcurrentDictionary<string, Lazy<IComputeBackend>> _backends = new(StringComparer.OrdinalIgnoreCase);
     private readonly VirtualEnvironments _virtualEnvironments;
+    private readonly Task<GitState?> _git;
 
     private sealed record StepState(StepResult Result, IReadOnlyDictionary<string, OutputRecord> Outputs)
     {
@@ -48,8 +49,9 @@ public sealed class PipelineRunner
     private PipelineRunner(
         PipelineGraph graph, PipelineWorkspace workspace, RunHistory history, RunOptions options, IRunEvents events,
         IReadOnlyDictionary<string, DatasetFiles> listedDatasets, IReadOnlyDictionary<string, DatasetVersionRecord> registeredInputs,
-        IReadOnlyDictionary<string, BlobStore> blobs)
+        IReadOnlyDictionary<string, BlobStore> blobs, Task<GitState?> git)
     {
+        _git = git;
         _blobs = blobs;
         _listedDatasets = listedDatasets;
         _registeredInputs = registeredInputs;
@@ -78,9 +80,15 @@ public sealed class PipelineRunner
     /// <summary>Validates; when valid and <paramref name="validateOnly"/> is false, runs. Diagnostics say why nothing ran.</summary>
     public static PipelineResult Run(Pipeline pipeline, RunOptions options, IRunEvents events, bool validateOnly = false)
     {
+        // An existing workspace's history opens while the project is checked and its datasets listed; a new one is
+        // created only once the project proved valid.
+        using var early = new EarlyHistory(validateOnly ? null : ExistingDatabase(pipeline.ProjectDirectory));
         var (graph, diagnostics) = PipelineValidator.Validate(pipeline);
         PipelineResult Stopped(params Diagnostic[] more) => new(null, pipeline.ExperimentName, [], [.. diagnostics, .. more]);
         if (graph is null || validateOnly) return Stopped();
+
+        // The git processes run while the datasets are listed and the run history opens; a build stopped below just ignores them.
+        var git = options.DryRun ? Task.FromResult<GitState?>(null) : Background(() => GitState.Read(pipeline.ProjectDirectory));
 
         // Datasets in the project folder are listed before anything runs, so an empty one stops the build; the runner keeps the listing.
         var projectDatasets = pipeline.Datasets.Where(ds => ds.Datastore is null && ds.Registered is null)
@@ -111,7 +119,7 @@ public sealed class PipelineRunner
             catch (DatastoreException e) { return Stopped(new Diagnostic(Codes.DatastoreUnavailable, e.Message, shared.Location)); }
         }
 
-        using var history = RunHistory.Open(workspace.DatabasePath);
+        using var history = early.Take(workspace.DatabasePath);
         var registeredInputs = new Dictionary<string, DatasetVersionRecord>();
         foreach (var ds in pipeline.Datasets.Where(d => d.Registered is not null))
         {
@@ -123,17 +131,54 @@ public sealed class PipelineRunner
                 : $"Dataset '{ds.Name}' reads version {version} of registered dataset '{name}', which has versions {string.Join(", ", known.Select(k => k.Version))}. Name one of them, or '{name}' for the latest.",
                 ds.Location ?? new(pipeline.ProjectFile)));
         }
-        var runner = new PipelineRunner(graph, workspace, history, options, events, projectDatasets, registeredInputs, blobs);
+        var runner = new PipelineRunner(graph, workspace, history, options, events, projectDatasets, registeredInputs, blobs, git);
         var result = runner.Execute();
         return result with { Diagnostics = [.. diagnostics, .. result.Diagnostics] };
     }
 
+    private static string? ExistingDatabase(string projectDirectory)
+    {
+        try { return PipelineWorkspace.Find(projectDirectory)?.DatabasePath is { } path && File.Exists(path) ? path : null; }
+        catch (WorkspaceException) { return null; } // reported when the workspace is located
+    }
+
+    /// <summary>A run history opening in the background; handed over when it is the one the run needs, else closed.</summary>
+    private sealed class EarlyHistory(string? path) : IDisposable
+    {
+        private readonly Task<RunHistory>? _opening = path is { } existing ? Background(() => RunHistory.Open(existing)) : null;
+        private bool _taken;
+
+        public RunHistory Take(string databasePath)
+        {
+            if (_opening is null || databasePath != path) return RunHistory.Open(databasePath);
+            _taken = true;
+            return _opening.GetAwaiter().GetResult();
+        }
+
+        public void Dispose()
+        {
+            if (_opening is not null && !_taken)
+                _opening.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>
+    /// On a thread of its own: these block (on processes, on the disk) while steps may hold every pool thread, and
+    /// the pool would add threads only slowly. What awaits the result goes on in the pool, each step on its own thread.
+    /// </summary>
+    private static Task<T> Background<T>(Func<T> work) => Task.Factory.StartNew(
+        work, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.RunContinuationsAsynchronously, TaskScheduler.Default);
+
     private PipelineResult Execute()
     {
+        // Hashing the project's datasets is most of a no-op build: it starts now, beside recording the run's start.
+        // A failure stays in the dataset's task and reaches the steps that read it.
+        foreach (var name in _listedDatasets.Keys.Where(d => _graph.Nodes.Any(n => n.Inputs.Contains(d)))) _ = Dataset(name);
         if (!_options.DryRun)
         {
             foreach (var interrupted in _history.MarkInterruptedRuns()) RemoveLeftovers(interrupted);
-            _history.StartPipelineRun(_runId, Pipeline.ExperimentName, Pipeline.ProjectFile, _parameters, GitState.Read(Pipeline.ProjectDirectory));
+            var gitState = _git.GetAwaiter().GetResult();
+            _history.StartPipelineRun(_runId, Pipeline.ExperimentName, Pipeline.ProjectFile, _parameters, gitState);
         }
         try
         {
@@ -205,7 +250,7 @@ public sealed class PipelineRunner
         }
 
         var step = node.Step;
-        var inputs = ResolveInputs(node, dependencies);
+        var inputs = await ResolveInputsAsync(node, dependencies);
         var snapshot = SourceSnapshot.Take(step.SourceDirectory, _hashes, [_workspace.Root, _options.IntermediateDirectory]);
         var fingerprint = StepFingerprint.Compute(
             step,
@@ -291,13 +336,13 @@ public sealed class PipelineRunner
     /// </summary>
     private StepRunRecord? SharedCache(string fingerprint) =>
         _blobs.TryGetValue(Datastore.DefaultName, out var shared) && shared.ReadText($"cache/{fingerprint}.json") is { } json
-            ? JsonSerializer.Deserialize<StepRunRecord>(json)
+            ? JsonSerializer.Deserialize(json, HistoryJson.Default.StepRunRecord)
             : null;
 
     private void ShareResult(StepRunRecord record)
     {
         if (_blobs.TryGetValue(Datastore.DefaultName, out var shared) && record.Outputs.Values.All(o => IsBlob(o.Datastore)))
-            shared.WriteText($"cache/{record.Fingerprint}.json", JsonSerializer.Serialize(record with { LogPath = null }));
+            shared.WriteText($"cache/{record.Fingerprint}.json", JsonSerializer.Serialize(record with { LogPath = null }, HistoryJson.Default.StepRunRecord));
     }
 
     /// <summary>What differs from the step's most recent run in this experiment (only computed when the step will run).</summary>
@@ -346,7 +391,7 @@ public sealed class PipelineRunner
     private string BlobCachePath(string contentId) =>
         ContentHash.OfString(contentId) is var key ? Path.Combine(_workspace.Root, "cache", "blobs", key[..2], key) : "";
 
-    private Dictionary<string, ResolvedInput> ResolveInputs(StepNode node, Dictionary<string, StepState> dependencies)
+    private async Task<Dictionary<string, ResolvedInput>> ResolveInputsAsync(StepNode node, Dictionary<string, StepState> dependencies)
     {
         var inputs = new Dictionary<string, ResolvedInput>();
         foreach (var name in node.Inputs)
@@ -359,7 +404,7 @@ public sealed class PipelineRunner
                     : new ResolvedInput(Path.Combine(DatastoreRoot(output.Datastore), output.Path), new FileGroup(output.Hash, output.Files), null);
                 continue;
             }
-            inputs[name] = Dataset(name);
+            inputs[name] = await Dataset(name);
         }
         return inputs;
     }
@@ -369,7 +414,7 @@ public sealed class PipelineRunner
     {
         foreach (var dataset in Pipeline.Datasets.Where(d => d.Register))
         {
-            var input = Dataset(dataset.Name);
+            var input = Dataset(dataset.Name).GetAwaiter().GetResult();
             if (input.Blob is var (blob, prefix))
             {
                 // A blob's content id is the service's; a version is kept here under our own hashes, immutable whatever the container does next.
@@ -425,8 +470,11 @@ public sealed class PipelineRunner
         if (created) _registered.Enqueue(version);
     }
 
-    /// <summary>A dataset's files and their hashes, listed and hashed once per run however many steps read it.</summary>
-    private ResolvedInput Dataset(string name) => _datasets.GetOrAdd(name, _ => new Lazy<ResolvedInput>(() =>
+    /// <summary>
+    /// A dataset's files and their hashes, listed and hashed once per run however many steps read it, on a thread of
+    /// its own: steps await it without holding a pool thread that the hashing's parallel loop needs.
+    /// </summary>
+    private Task<ResolvedInput> Dataset(string name) => _datasets.GetOrAdd(name, _ => new Lazy<Task<ResolvedInput>>(() => Background(() =>
     {
         var dataset = Pipeline.Datasets.First(d => d.Name == name);
         if (_registeredInputs.TryGetValue(name, out var version))
@@ -444,7 +492,7 @@ public sealed class PipelineRunner
         var files = _listedDatasets.TryGetValue(name, out var listed) ? listed : DatasetFiles.Resolve(DatastoreRoot(dataset.Datastore), dataset.Path);
         return new ResolvedInput(files.BaseDirectory, FileGroup.Of(_hashes.HashAll(files.BaseDirectory, files.RelativePaths)),
             files.IsWholeFolder ? null : files.RelativePaths.ToDictionary(f => f, f => Path.Combine(files.BaseDirectory, f)));
-    })).Value;
+    }))).Value;
 
     private IReadOnlyDictionary<string, string> HashPathFiles(Step step)
     {

@@ -93,10 +93,10 @@ public sealed class FileHashCache
     /// <summary>Content hashes of many files below <paramref name="root"/>, stat-checked (and read when changed) on every core.</summary>
     public IReadOnlyDictionary<string, string> HashAll(string root, IReadOnlyList<string> relativePaths)
     {
-        // One read for the whole tree instead of one per folder.
-        if (_load is not null) _ = _loadedTrees.GetOrAdd(Path.TrimEndingDirectorySeparator(root), r => new Lazy<bool>(() => Add(_load(r, true)))).Value;
+        // One read for the whole tree instead of one per folder; files directly in the root need only the root's entries.
+        if (_load is not null && relativePaths.Any(p => p.Contains('/'))) _ = _loadedTrees.GetOrAdd(Path.TrimEndingDirectorySeparator(root), r => new Lazy<bool>(() => Add(_load(r, true)))).Value;
         var hashes = new string[relativePaths.Count];
-        Parallel.For(0, relativePaths.Count, i => hashes[i] = Hash(Path.Combine(root, relativePaths[i])));
+        ParallelLoop.For(relativePaths.Count, i => hashes[i] = Hash(Path.Combine(root, relativePaths[i])));
         var files = new Dictionary<string, string>(relativePaths.Count);
         for (var i = 0; i < hashes.Length; i++) files[relativePaths[i]] = hashes[i];
         return files;

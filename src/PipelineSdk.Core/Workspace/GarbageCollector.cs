@@ -117,7 +117,7 @@ public static class GarbageCollector
             if (_removedShared.Count == 0 || !_blobs.TryGetValue("workspace", out var shared) || shared is null) yield break;
             foreach (var (name, bytes) in shared.Sizes("cache").ToList())
             {
-                var record = shared.ReadText(name) is { } json ? JsonSerializer.Deserialize<StepRunRecord>(json) : null;
+                var record = shared.ReadText(name) is { } json ? JsonSerializer.Deserialize(json, HistoryJson.Default.StepRunRecord) : null;
                 if (record is null || !record.Outputs.Values.Any(o => _removedShared.Contains(o.Path))) continue;
                 if (!dryRun) shared.DeleteBlob(name);
                 yield return new Collected("cache", name, bytes);

@@ -140,7 +140,7 @@ public sealed class RunHistory : IDisposable
                 INSERT INTO pipeline_runs (id, experiment, project, status, started, parameters, host_pid, host_started, git_repository, git_branch, git_commit, git_dirty)
                 VALUES ($id, $e, $p, $s, $t, $params, $pid, $pidStarted, $repo, $branch, $commit, $dirty)
                 """,
-                ("$id", id), ("$e", experiment), ("$p", project), ("$s", RunStatus.Running), ("$t", Now()), ("$params", JsonSerializer.Serialize(parameters)),
+                ("$id", id), ("$e", experiment), ("$p", project), ("$s", RunStatus.Running), ("$t", Now()), ("$params", JsonSerializer.Serialize(parameters, HistoryJson.Default.IReadOnlyDictionaryStringString)),
                 ("$pid", Environment.ProcessId), ("$pidStarted", HostStarted(Environment.ProcessId)),
                 ("$repo", git?.Repository), ("$branch", git?.Branch), ("$commit", git?.Commit), ("$dirty", git is null ? null : git.Dirty ? 1 : 0));
             tx.Commit();
@@ -213,7 +213,7 @@ public sealed class RunHistory : IDisposable
             using var tx = _db.BeginTransaction();
             if (fingerprint is not null)
             {
-                Execute("INSERT OR IGNORE INTO fingerprints (fingerprint, fields) VALUES ($f, $fields)", ("$f", fingerprint.Value), ("$fields", JsonSerializer.Serialize(fingerprint.Fields)));
+                Execute("INSERT OR IGNORE INTO fingerprints (fingerprint, fields) VALUES ($f, $fields)", ("$f", fingerprint.Value), ("$fields", JsonSerializer.Serialize(fingerprint.Fields, HistoryJson.Default.IReadOnlyDictionaryStringString)));
                 // A manifest is stored once per content: serializing 10,000 file hashes for every reused step would dominate a no-op build.
                 foreach (var group in fingerprint.Groups.Values) StoreManifest(group);
             }
@@ -223,7 +223,7 @@ public sealed class RunHistory : IDisposable
                 """,
                 ("$id", r.Id), ("$p", r.PipelineRunId), ("$step", r.Step), ("$status", r.Status), ("$ran", r.Ran ? 1 : 0), ("$reason", r.Reason),
                 ("$from", r.ReusedFrom), ("$fp", r.Fingerprint), ("$snap", r.Snapshot), ("$compute", r.Compute), ("$exit", r.ExitCode),
-                ("$started", r.Started?.ToString("O")), ("$ended", r.Ended?.ToString("O")), ("$log", r.LogPath), ("$outputs", JsonSerializer.Serialize(r.Outputs)));
+                ("$started", r.Started?.ToString("O")), ("$ended", r.Ended?.ToString("O")), ("$log", r.LogPath), ("$outputs", JsonSerializer.Serialize(r.Outputs, HistoryJson.Default.IReadOnlyDictionaryStringOutputRecord)));
             foreach (var m in telemetry?.Metrics ?? [])
                 Execute("INSERT INTO metrics (step_run, name, kind, value, seq, logged) VALUES ($r, $n, $k, $v, $s, $t)",
                     ("$r", r.Id), ("$n", m.Name), ("$k", m.Kind), ("$v", m.ValueJson), ("$s", m.Sequence), ("$t", m.Logged.ToString("O")));
@@ -265,7 +265,7 @@ public sealed class RunHistory : IDisposable
                 var git = S(10) is { } commit ? new GitState(S(8), S(9), commit, reader.GetInt64(11) == 1) : null;
                 list.Add(new PipelineRunRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                     DateTimeOffset.Parse(reader.GetString(4)), S(5) is { } ended ? DateTimeOffset.Parse(ended) : null,
-                    JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6))!, S(7), git));
+                    JsonSerializer.Deserialize(reader.GetString(6), HistoryJson.Default.DictionaryStringString)!, S(7), git));
             }
             return list;
         }
@@ -321,7 +321,7 @@ public sealed class RunHistory : IDisposable
         if (_storedManifests.Contains(group.Hash)) return;
         using var stored = Command("SELECT count(*) FROM manifests WHERE hash = $h", ("$h", group.Hash));
         if ((long)stored.ExecuteScalar()! == 0)
-            Execute("INSERT INTO manifests (hash, files) VALUES ($h, $files)", ("$h", group.Hash), ("$files", JsonSerializer.Serialize(group.Files)));
+            Execute("INSERT INTO manifests (hash, files) VALUES ($h, $files)", ("$h", group.Hash), ("$files", JsonSerializer.Serialize(group.Files, HistoryJson.Default.IReadOnlyDictionaryStringString)));
         _storedManifests.Add(group.Hash);
     }
 
@@ -393,7 +393,7 @@ public sealed class RunHistory : IDisposable
         lock (_lock)
         {
             using var cmd = Command("SELECT files FROM manifests WHERE hash = $h", ("$h", hash));
-            return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null;
+            return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, HistoryJson.Default.DictionaryStringString) : null;
         }
     }
 
@@ -402,7 +402,7 @@ public sealed class RunHistory : IDisposable
         lock (_lock)
         {
             using var cmd = Command("SELECT fields FROM fingerprints WHERE fingerprint = $f", ("$f", fingerprint));
-            return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null;
+            return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, HistoryJson.Default.DictionaryStringString) : null;
         }
     }
 
@@ -425,10 +425,9 @@ public sealed class RunHistory : IDisposable
             using var reader = cmd.ExecuteReader();
             while (reader.Read()) rows.Add((reader.GetString(0), (byte[])reader.GetValue(1)));
         }
-        // Decoding is most of a no-op fingerprint of a big tree: on every core. Parallel.For, not PLINQ: it works on the
-        // calling thread too, so it never waits for the pool, which steps blocked on this dataset may hold.
+        // Decoding is most of a no-op fingerprint of a big tree: on every core.
         var folders = new KeyValuePair<string, Dictionary<string, CachedHash>>[rows.Count];
-        Parallel.For(0, rows.Count, i => folders[i] = KeyValuePair.Create(rows[i].Folder, Unpack(rows[i].Entries)));
+        ParallelLoop.For(rows.Count, i => folders[i] = KeyValuePair.Create(rows[i].Folder, Unpack(rows[i].Entries)), perThread: 16);
         return folders;
     }
 
@@ -505,7 +504,7 @@ public sealed class RunHistory : IDisposable
                     Ran = reader.GetInt64(4) == 1, Reason = reader.GetString(5), ReusedFrom = S(6), Fingerprint = S(7), Snapshot = S(8),
                     Compute = S(9), ExitCode = reader.IsDBNull(10) ? null : reader.GetInt32(10),
                     Started = S(11) is { } st ? DateTimeOffset.Parse(st) : null, Ended = S(12) is { } en ? DateTimeOffset.Parse(en) : null,
-                    LogPath = S(13), Outputs = JsonSerializer.Deserialize<Dictionary<string, OutputRecord>>(reader.GetString(14))!,
+                    LogPath = S(13), Outputs = JsonSerializer.Deserialize(reader.GetString(14), HistoryJson.Default.DictionaryStringOutputRecord)!,
                 });
             }
             return list;
