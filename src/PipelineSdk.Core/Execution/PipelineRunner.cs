@@ -31,7 +31,7 @@ public sealed class PipelineRunner
     /// <summary>Each dataset is listed and hashed once per run, however many steps read it.</summary>
     private readonly ConcurrentDictionary<string, Lazy<Task<ResolvedInput>>> _datasets = new();
     private readonly Dictionary<string, TaskCompletionSource<StepState>> _states = new();
-    private readonly Lazy<string?> _stepLibrary;
+    private readonly Lazy<Task<string?>> _stepLibrary;
     private readonly IReadOnlyDictionary<string, DatasetFiles> _listedDatasets;
     private readonly IReadOnlyDictionary<string, DatasetVersionRecord> _registeredInputs;
     private readonly ConcurrentQueue<DatasetVersionRecord> _registered = new();
@@ -70,9 +70,9 @@ public sealed class PipelineRunner
         };
         foreach (var c in pipeline.ComputeTargets) _computeSlots[c.Name] = new SemaphoreSlim(c.MaxNodes);
         _virtualEnvironments = new VirtualEnvironments(Path.Combine(workspace.Root, "envs"), options.PythonExecutable);
-        _stepLibrary = new(() => options.StepLibraryPath is { } library && Directory.Exists(Path.Combine(library, "pipelinesdk"))
+        _stepLibrary = new(() => Background(() => options.StepLibraryPath is { } library && Directory.Exists(Path.Combine(library, "pipelinesdk"))
             ? SourceSnapshot.Take(Path.Combine(library, "pipelinesdk"), _hashes).Id
-            : null);
+            : null));
     }
 
     private Pipeline Pipeline => _graph.Pipeline;
@@ -171,9 +171,10 @@ public sealed class PipelineRunner
 
     private PipelineResult Execute()
     {
-        // Hashing the project's datasets is most of a no-op build: it starts now, beside recording the run's start.
-        // A failure stays in the dataset's task and reaches the steps that read it.
+        // Hashing the project's datasets (and the step library every fingerprint holds) is most of a no-op build: it
+        // starts now, beside recording the run's start. A failure stays in the task and reaches the steps that await it.
         foreach (var name in _listedDatasets.Keys.Where(d => _graph.Nodes.Any(n => n.Inputs.Contains(d)))) _ = Dataset(name);
+        _ = _stepLibrary.Value;
         if (!_options.DryRun)
         {
             foreach (var interrupted in _history.MarkInterruptedRuns()) RemoveLeftovers(interrupted);
@@ -259,7 +260,7 @@ public sealed class PipelineRunner
             inputs.ToDictionary(i => i.Key, i => i.Value.Files),
             FileGroup.Of(HashPathFiles(step)),
             node.Outputs,
-            _stepLibrary.Value,
+            await _stepLibrary.Value,
             Pipeline.Datasets.Where(d => node.Inputs.Contains(d.Name)).ToDictionary(d => d.Name, d => d.Mode),
             EnvironmentOf(step));
 

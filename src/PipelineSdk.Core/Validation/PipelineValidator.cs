@@ -18,15 +18,15 @@ public static class PipelineValidator
         if (pipeline.Steps.Count == 0)
             d.Add(new(Codes.EmptyPipeline, "The pipeline has no steps. Add a <PythonScriptStep> or <CommandStep> item.", At(null)));
 
-        CheckUnique(d, pipeline.Steps.Select(s => (s.Name, s.Location, "step")), At);
+        CheckUnique(d, pipeline.Steps.Select(s => new Declared(s.Name, s.Location, "step")), At);
         CheckUnique(d,
-            pipeline.Datasets.Select(x => (x.Name, x.Location, "dataset"))
-                .Concat(pipeline.Outputs.Select(x => (x.Name, x.Location, "output"))),
+            pipeline.Datasets.Select(x => new Declared(x.Name, x.Location, "dataset"))
+                .Concat(pipeline.Outputs.Select(x => new Declared(x.Name, x.Location, "output"))),
             At);
-        CheckUnique(d, pipeline.Parameters.Select(p => (p.Name, p.Location, "parameter")), At);
-        CheckUnique(d, pipeline.ComputeTargets.Select(c => (c.Name, c.Location, "compute target")), At);
-        CheckUnique(d, pipeline.Datastores.Select(c => (c.Name, c.Location, "datastore")), At);
-        CheckUnique(d, pipeline.Environments.Select(e => (e.Name, e.Location, "environment")), At);
+        CheckUnique(d, pipeline.Parameters.Select(p => new Declared(p.Name, p.Location, "parameter")), At);
+        CheckUnique(d, pipeline.ComputeTargets.Select(c => new Declared(c.Name, c.Location, "compute target")), At);
+        CheckUnique(d, pipeline.Datastores.Select(c => new Declared(c.Name, c.Location, "datastore")), At);
+        CheckUnique(d, pipeline.Environments.Select(e => new Declared(e.Name, e.Location, "environment")), At);
 
         var stepNames = pipeline.Steps.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         var datasets = pipeline.Datasets.GroupBy(x => x.Name).ToDictionary(g => g.Key, g => g.First());
@@ -205,7 +205,7 @@ public static class PipelineValidator
             d.Add(new(Codes.EnvironmentNeedsImage, $"Step '{step.Name}' runs on Docker target '{compute.Name}' but its environment {(environment is null ? "is not set" : $"'{environment.Name}' has no BaseImage")}. Give it an Environment with BaseImage (or a curated one such as python-3.11).", at));
     }
 
-    private static void CheckUnique(List<Diagnostic> d, IEnumerable<(string Name, SourceLocation? Location, string What)> items, Func<SourceLocation?, SourceLocation> at)
+    private static void CheckUnique(List<Diagnostic> d, IEnumerable<Declared> items, Func<SourceLocation?, SourceLocation> at)
     {
         foreach (var group in items.GroupBy(i => i.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
         {
@@ -213,6 +213,9 @@ public static class PipelineValidator
             d.Add(new(Codes.DuplicateName, $"The name '{group.Key}' is declared more than once ({string.Join(", ", all.Select(a => a.What))}). Names of steps, of data (datasets and outputs), of parameters, of compute targets and of datastores must be unique; rename one.", at(all[1].Location)));
         }
     }
+
+    /// <summary>A class, not a tuple: LINQ over a class runs precompiled shared code, over a tuple it is jitted on every build.</summary>
+    private sealed record Declared(string Name, SourceLocation? Location, string What);
 
     /// <summary>True for absolute paths and paths that climb out with '..'.</summary>
     public static bool PathEscapes(string path)
