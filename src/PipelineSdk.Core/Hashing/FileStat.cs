@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace PipelineSdk.Core.Hashing;
 
 /// <summary>What the stat cache compares: size, modification time in nanoseconds and inode.</summary>
-public readonly record struct FileStat(long Size, long MTimeNs, long Inode)
+public readonly partial record struct FileStat(long Size, long MTimeNs, long Inode)
 {
     private const int AtFdCwd = -100;
     private const uint StatxBasicStats = 0x7ff;
@@ -28,6 +28,8 @@ public readonly record struct FileStat(long Size, long MTimeNs, long Inode)
         return new FileStat(info.Length, (info.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks * 100, 0);
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, ref byte buffer);
+    // Generated marshalling encodes the path on the stack: a no-op build stats every input file, and the runtime's
+    // marshalling allocated and freed native memory for each one.
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int statx(int dirfd, string path, int flags, uint mask, ref byte buffer);
 }
