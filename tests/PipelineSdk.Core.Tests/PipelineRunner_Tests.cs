@@ -528,6 +528,23 @@ public sealed class PipelineRunner_Tests : IDisposable
         Assert.False(result.Succeeded);
     }
 
+    /// <summary>An existing workspace's history is opened while the project is checked: a project that fails the check leaves it as it was.</summary>
+    [Fact]
+    public void InvalidPipelineOnAnExistingWorkspaceLeavesItsHistoryAsItWas()
+    {
+        var first = _p.Run(_p.Pipeline([Sh("a", "echo 1 > \"$1/f\"", "{output:o}")], [new("o")]));
+        Assert.True(first.Succeeded);
+
+        var invalid = _p.Run(_p.Pipeline([Sh("a", "echo 1 > \"$1/f\"", "{output:undeclared}")]));
+        var again = _p.Run(_p.Pipeline([Sh("a", "echo 1 > \"$1/f\"", "{output:o}")], [new("o")]));
+
+        Assert.Equal(Codes.UnknownOutput, Assert.Single(invalid.Diagnostics).Code);
+        Assert.Null(invalid.RunId);
+        Assert.Equal(StepOutcome.Reused, Assert.Single(again.Steps).Outcome);
+        using var history = _p.History();
+        Assert.Equal([first.RunId, again.RunId], history.PipelineRuns().Select(r => r.Id));
+    }
+
     [Fact]
     public void InvalidPipelineRunsNothing()
     {

@@ -155,10 +155,12 @@ public sealed class PipelineRunner
             return _opening.GetAwaiter().GetResult();
         }
 
+        /// <summary>A build stopped before its run closes the history it did not take: nothing of it stays open.</summary>
         public void Dispose()
         {
-            if (_opening is not null && !_taken)
-                _opening.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+            if (_opening is null || _taken) return;
+            try { _opening.GetAwaiter().GetResult().Dispose(); }
+            catch (Exception) { } // the build stopped for another reason, already reported; a history that failed to open is not its to report
         }
     }
 
