@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using PipelineSdk.Core.Compute;
 using PipelineSdk.Core.Workspace;
 
 namespace PipelineSdk.EndToEnd.Tests;
@@ -10,7 +10,8 @@ public sealed class CrashAndConcurrencyTests
     public void SigkillMidStepRerunsOnlyThatStepAndLeavesNoHalfOutput()
     {
         var project = new PipelineProject("sigkill");
-        var release = Path.Combine(project.Directory, "release");
+        // The first run of train records its pid and never ends; the rerun finds the record and finishes.
+        var orphanPid = Path.Combine(project.Directory, "orphan.pid");
         project.WithProject("""
               <ItemGroup>
                 <StepOutput Include="prepared" /><StepOutput Include="model" />
@@ -18,23 +19,27 @@ public sealed class CrashAndConcurrencyTests
                 <CommandStep Include="train" SourceDirectory="train" Command="sh train.sh {input:prepared} {output:model}" />
               </ItemGroup>
             """)
-            .Write("train/train.sh", $"echo half > \"$2/weights.bin\"\necho training\nwhile [ ! -f '{release}' ]; do sleep 0.1; done\necho full > \"$2/weights.bin\"\n");
+            .Write("train/train.sh", $"echo half > \"$2/weights.bin\"\necho training\nif [ ! -f '{orphanPid}' ]; then echo $$ > '{orphanPid}'; while true; do sleep 0.1; done; fi\necho full > \"$2/weights.bin\"\n");
 
         var killed = project.StartBuild();
         killed.WaitForOutput("train: running", TimeSpan.FromMinutes(2));
-        Thread.Sleep(500);
+        for (var waited = 0; !File.Exists(orphanPid) || File.ReadAllText(orphanPid).Trim().Length == 0; waited++)
+        {
+            Assert.True(waited < 600, "train never started");
+            Thread.Sleep(100);
+        }
         killed.Kill();
-        // The orphaned step script is part of the crash; end it like an operator would.
-        Process.Start("pkill", ["-9", "-f", project.Directory])!.WaitForExit();
+        var orphan = ProcessIdentity.Of(int.Parse(File.ReadAllText(orphanPid)));
+        Assert.NotNull(orphan); // a step process outlives its killed build
 
         Assert.Contains("prepare: ran in", killed.Output);
         var killedRun = OnlyRun(project);
         Assert.Equal(RunStatus.Running, killedRun.Status);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(project.Datastore, "outputs"), "weights.bin", SearchOption.AllDirectories));
 
-        File.WriteAllText(release, "");
         var next = project.Build().ShouldSucceed();
 
+        Assert.False(orphan.Value.IsRunning, "the killed build's step process is still running");
         Assert.Equal(new HashSet<string> { "train" }, next.StepsThatRan);
         Assert.Contains($"prepare: reused from run {killedRun.Id}", next.Output);
         using var history = project.History();

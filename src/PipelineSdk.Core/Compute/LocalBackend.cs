@@ -18,10 +18,10 @@ public sealed class LocalBackend(string pythonExecutable, VirtualEnvironments en
             variables["PATH"] = $"{Path.Combine(venv, "bin")}{Path.PathSeparator}{System.Environment.GetEnvironmentVariable("PATH")}";
         }
         IReadOnlyList<string> argv = launch.RunsPython ? [python, .. launch.Arguments] : launch.Arguments;
-        return await LocalProcess.RunAsync(argv, launch.WorkingDirectory, variables, log, cancel);
+        return await LocalProcess.RunAsync(argv, launch.WorkingDirectory, variables, log, cancel, launch.WorkDirectory);
     }
 
-    /// <summary>A killed build's step processes were its children and are not tracked after it: nothing is known to stop.</summary>
+    /// <summary>A killed build's step processes are stopped with its work folders (<see cref="LocalProcess.StopLeftover"/>), which only the runner knows.</summary>
     public Task RemoveLeftoversAsync(string pipelineRunId) => Task.CompletedTask;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

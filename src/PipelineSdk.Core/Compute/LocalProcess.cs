@@ -6,8 +6,13 @@ namespace PipelineSdk.Core.Compute;
 /// <summary>Runs a program as a child process, its stdout and stderr going to a step log; killed with its children when cancelled.</summary>
 public static class LocalProcess
 {
+    /// <summary>In a step's work folder: the step process's <see cref="ProcessIdentity"/>, for the next build when this one is killed.</summary>
+    public const string IdentityFileName = "process.txt";
+
+    /// <param name="workFolder">Where to leave the process's identity (<see cref="IdentityFileName"/>), so that <see cref="StopLeftover"/> finds it.</param>
     public static async Task<ProcessOutcome> RunAsync(
-        IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string?> environment, StepLogWriter log, CancellationToken cancel)
+        IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string?> environment, StepLogWriter log, CancellationToken cancel,
+        string? workFolder = null)
     {
         var start = new ProcessStartInfo(argv[0])
         {
@@ -34,6 +39,8 @@ public static class LocalProcess
         {
             return log.Failed(127, $"could not start '{argv[0]}': {e.Message}");
         }
+        if (workFolder is not null && ProcessIdentity.Of(process.Id) is { } identity)
+            File.WriteAllText(Path.Combine(workFolder, IdentityFileName), identity.ToString());
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -49,5 +56,15 @@ public static class LocalProcess
         }
         // WaitForExitAsync returns once the pipes are drained, so the log is complete here.
         return log.Outcome(process.ExitCode);
+    }
+
+    /// <summary>
+    /// Kills what still runs of a step whose build was killed: its process outlived the build (a child is not killed
+    /// with its parent) and would go on writing where the next build looks, such as an output written in place.
+    /// </summary>
+    public static void StopLeftover(string workFolder)
+    {
+        var file = Path.Combine(workFolder, IdentityFileName);
+        if (File.Exists(file) && ProcessIdentity.Parse(File.ReadAllText(file)) is { } identity) identity.KillTree();
     }
 }

@@ -822,6 +822,8 @@ public sealed class PipelineRunner
         foreach (var root in roots.Where(Directory.Exists))
             foreach (var folder in Directory.EnumerateDirectories(root, runId + "-*"))
             {
+                // First, so that nothing writes again where the rest is removed.
+                LocalProcess.StopLeftover(folder);
                 var inPlace = Path.Combine(folder, InPlaceOutputsFile);
                 foreach (var line in File.Exists(inPlace) ? File.ReadAllLines(inPlace) : [])
                     if (line.Split('\t') is [var datastore, var destination]) RemoveOutput(datastore, destination);

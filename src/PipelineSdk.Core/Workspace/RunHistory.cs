@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using PipelineSdk.Core.Compute;
 using PipelineSdk.Core.Execution;
 using PipelineSdk.Core.Hashing;
 
@@ -141,7 +142,7 @@ public sealed class RunHistory : IDisposable
                 VALUES ($id, $e, $p, $s, $t, $params, $pid, $pidStarted, $repo, $branch, $commit, $dirty)
                 """,
                 ("$id", id), ("$e", experiment), ("$p", project), ("$s", RunStatus.Running), ("$t", Now()), ("$params", JsonSerializer.Serialize(parameters, HistoryJson.Default.IReadOnlyDictionaryStringString)),
-                ("$pid", Environment.ProcessId), ("$pidStarted", HostStarted(Environment.ProcessId)),
+                ("$pid", Environment.ProcessId), ("$pidStarted", ProcessIdentity.Of(Environment.ProcessId)!.Value.Started),
                 ("$repo", git?.Repository), ("$branch", git?.Branch), ("$commit", git?.Commit), ("$dirty", git is null ? null : git.Dirty ? 1 : 0));
             tx.Commit();
         }
@@ -159,7 +160,7 @@ public sealed class RunHistory : IDisposable
             using (var cmd = Command("SELECT id, host_pid, host_started FROM pipeline_runs WHERE status = $s", ("$s", RunStatus.Running)))
             using (var reader = cmd.ExecuteReader())
                 while (reader.Read()) running.Add((reader.GetString(0), reader.GetInt32(1), reader.GetString(2)));
-            var gone = running.Where(r => HostStarted(r.Pid) != r.Started).Select(r => r.Id).ToList();
+            var gone = running.Where(r => !new ProcessIdentity(r.Pid, r.Started).IsRunning).Select(r => r.Id).ToList();
             foreach (var id in gone)
                 Execute("UPDATE pipeline_runs SET status = $s, ended = $t, summary = $sum WHERE id = $id AND status = 'Running'",
                     ("$s", RunStatus.Interrupted), ("$t", Now()), ("$sum", "the build process ended before the run finished"), ("$id", id));
@@ -174,29 +175,7 @@ public sealed class RunHistory : IDisposable
         {
             using var cmd = Command("SELECT host_pid, host_started FROM pipeline_runs WHERE id = $id AND status = $s", ("$id", pipelineRunId), ("$s", RunStatus.Running));
             using var reader = cmd.ExecuteReader();
-            return reader.Read() && HostStarted(reader.GetInt32(0)) == reader.GetString(1);
-        }
-    }
-
-    /// <summary>
-    /// When process <paramref name="pid"/> started, as a stable token ("gone" if it does not exist). On Linux
-    /// the start tick from /proc (Process.StartTime is derived from a boot time that jitters between calls).
-    /// </summary>
-    private static string HostStarted(int pid)
-    {
-        try
-        {
-            if (OperatingSystem.IsLinux())
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
-            }
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return process.StartTime.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
-        {
-            return "gone";
+            return reader.Read() && new ProcessIdentity(reader.GetInt32(0), reader.GetString(1)).IsRunning;
         }
     }
 
