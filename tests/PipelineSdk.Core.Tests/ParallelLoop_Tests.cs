@@ -2,6 +2,14 @@ using PipelineSdk.Core.Hashing;
 
 namespace PipelineSdk.Core.Tests;
 
+/// <summary>Run alone: one test starves the thread pool on purpose, which would stall other tests' steps.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StarvesThreadPool
+{
+    public const string Name = "starves the thread pool";
+}
+
+[Collection(StarvesThreadPool.Name)]
 public sealed class ParallelLoop_Tests
 {
     [Fact]

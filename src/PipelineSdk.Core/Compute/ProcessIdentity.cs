@@ -19,20 +19,44 @@ public readonly record struct ProcessIdentity(int Pid, string Started)
     public static ProcessIdentity? Parse(string text) =>
         text.Trim().Split(' ') is [var pid, var started] && int.TryParse(pid, out var id) ? new(id, started) : null;
 
-    /// <summary>Kills the process and everything it started, and waits (a few seconds at most) until it is gone.</summary>
+    /// <summary>Kills the process and everything it started, and waits (a few seconds at most) until all of them are gone.</summary>
     public void KillTree()
+    {
+        if (!IsRunning) return;
+        // Listed before anything dies (an orphan's parent becomes init); the top first, so that it starts nothing more.
+        var tree = Descendants().Prepend(this).ToList();
+        foreach (var member in tree) member.Kill();
+        for (var waited = 0; waited < 100 && tree.Any(p => p.IsRunning); waited++) Thread.Sleep(50);
+    }
+
+    private void Kill()
     {
         if (!IsRunning) return;
         try
         {
             using var process = Process.GetProcessById(Pid);
-            process.Kill(entireProcessTree: true);
+            process.Kill();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            return; // it ended meanwhile
-        }
-        for (var waited = 0; waited < 100 && IsRunning; waited++) Thread.Sleep(50);
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { } // ended meanwhile
+    }
+
+    /// <summary>The processes this one started, and theirs (Linux; elsewhere none are known).</summary>
+    private IEnumerable<ProcessIdentity> Descendants()
+    {
+        if (!OperatingSystem.IsLinux()) return [];
+        var children = new Dictionary<int, List<int>>();
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(folder), out var pid) && StatFields(pid) is { } fields && int.TryParse(fields[1], out var parent))
+                (children.TryGetValue(parent, out var list) ? list : children[parent] = []).Add(pid);
+        var found = new List<ProcessIdentity>();
+        var pending = new Queue<int>([Pid]);
+        while (pending.TryDequeue(out var next))
+            foreach (var child in children.GetValueOrDefault(next) ?? [])
+            {
+                if (Of(child) is { } identity) found.Add(identity);
+                pending.Enqueue(child);
+            }
+        return found;
     }
 
     /// <summary>
@@ -41,18 +65,27 @@ public readonly record struct ProcessIdentity(int Pid, string Started)
     /// </summary>
     private static string? StartedAt(int pid)
     {
+        if (OperatingSystem.IsLinux()) return StatFields(pid) is { } fields && fields[0] != "Z" ? fields[19] : null;
         try
         {
-            if (OperatingSystem.IsLinux())
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                return fields[0] == "Z" ? null : fields[19];
-            }
             using var process = Process.GetProcessById(pid);
             return process.HasExited ? null : process.StartTime.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the command name (state first, then the parent's pid), or null when the process is gone.</summary>
+    private static string[]? StatFields(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
