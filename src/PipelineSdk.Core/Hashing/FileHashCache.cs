@@ -3,7 +3,8 @@ using System.Collections.Concurrent;
 namespace PipelineSdk.Core.Hashing;
 
 /// <summary>A remembered hash of one file and the stat it was taken under.</summary>
-public sealed record CachedHash(FileStat Stat, string Hash, long HashedAtNs);
+/// <remarks>A struct: a big dataset keeps 100,000 of them for the whole build, and every object among them is work for the collector.</remarks>
+public readonly record struct CachedHash(FileStat Stat, string Hash, long HashedAtNs);
 
 /// <summary>
 /// Hashes files, skipping the read when (size, mtime ns, inode) match what was recorded. A file whose
