@@ -61,6 +61,9 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
     /// <summary>Say per step what would run and why; run and record nothing.</summary>
     public bool DryRun { get; set; }
 
+    /// <summary>Let symbolic links in sources, scripts, datasets and HashPaths lead out of the project folder.</summary>
+    public bool AllowLinksOutsideProject { get; set; }
+
     /// <summary>Check the project only (design-time builds).</summary>
     public bool ValidateOnly { get; set; }
 
@@ -101,6 +104,7 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
         };
         var globals = BuildEngine is IBuildEngine6 engine ? engine.GetGlobalProperties() : new Dictionary<string, string>();
         var (pipeline, itemDiagnostics) = ProjectReader.Read(ProjectFile, ExperimentName, items, globals);
+        pipeline = pipeline with { AllowLinksOutsideProject = AllowLinksOutsideProject };
         if (itemDiagnostics.Count > 0)
         {
             Report(itemDiagnostics);
@@ -180,6 +184,8 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
 
         public void StepOutput(string step, string line) =>
             Queue.Add((task, _, _) => task.Log.LogMessage(MessageImportance.Low, $"{step}> {line}"));
+
+        public void RunNote(string line) => Queue.Add((task, _, _) => task.Log.LogMessage(MessageImportance.High, $"PipelineSdk: {line}"));
     }
 
     /// <summary>One line now and then while steps run: what is running (for how long), done and waiting.</summary>

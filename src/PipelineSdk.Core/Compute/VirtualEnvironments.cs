@@ -1,3 +1,4 @@
+using PipelineSdk.Core.FileSystem;
 using System.Collections.Concurrent;
 using PipelineSdk.Core.Environments;
 
@@ -43,7 +44,7 @@ public sealed class VirtualEnvironments(string root, string python)
             log.Write($"$ {string.Join(' ', argv)}", false);
             var outcome = await LocalProcess.RunAsync(argv, Path.GetTempPath(), new Dictionary<string, string?>(), log, cancel);
             if (outcome.ExitCode == 0) continue;
-            if (Directory.Exists(building)) Directory.Delete(building, recursive: true);
+            GuardedDelete.Folder(building, Path.GetDirectoryName(folder)!);
             throw new ComputeException($"building environment '{environment.Name}' failed ('{argv[2]}' exited with {outcome.ExitCode}; installing packages needs a reachable package index). Build log: {logPath}", outcome.StderrTail);
         }
         try
@@ -52,7 +53,7 @@ public sealed class VirtualEnvironments(string root, string python)
         }
         catch (IOException) when (Directory.Exists(folder))
         {
-            Directory.Delete(building, recursive: true); // another build made the same environment first
+            GuardedDelete.Folder(building, Path.GetDirectoryName(folder)!); // another build made the same environment first
         }
         log.Write($"Created {folder}", false);
         return folder;

@@ -5,6 +5,9 @@ using PipelineSdk.Core.Model;
 
 namespace PipelineSdk.Core.Datastores;
 
+/// <summary>A blob's content is not what its listing said: it changed in between. A storage fault (an IOException), so the step reading it fails.</summary>
+public sealed class BlobChangedException(string message) : IOException(message);
+
 /// <summary>Raised when a blob datastore cannot be used; the message names the datastore and how to fix it, never the secret.</summary>
 public sealed class DatastoreException(string message) : Exception(message);
 
@@ -18,6 +21,8 @@ public sealed class BlobStore
 {
     public const string DefaultConnectionVariable = "AZURE_STORAGE_CONNECTION_STRING";
     private const string HashMetadata = "pipelinesdkhash";
+    private const string Md5Prefix = "md5:";
+    private const string EtagPrefix = "etag:";
 
     private readonly BlobContainerClient _container;
 
@@ -65,8 +70,8 @@ public sealed class BlobStore
         foreach (var blob in _container.GetBlobs(BlobTraits.Metadata, BlobStates.None, start, CancellationToken.None))
         {
             var id = blob.Metadata.TryGetValue(HashMetadata, out var ours) ? ours
-                : blob.Properties.ContentHash is { Length: > 0 } md5 ? "md5:" + Convert.ToHexStringLower(md5)
-                : "etag:" + blob.Properties.ETag?.ToString().Trim('"');
+                : blob.Properties.ContentHash is { Length: > 0 } md5 ? Md5Prefix + Convert.ToHexStringLower(md5)
+                : EtagPrefix + blob.Properties.ETag?.ToString().Trim('"');
             files[blob.Name[start.Length..]] = id;
         }
         return files;
@@ -75,12 +80,41 @@ public sealed class BlobStore
     /// <summary>Where blobs under a prefix live, without credentials (for Direct inputs).</summary>
     public string UriOf(string prefix) => $"{_container.Uri.AbsoluteUri.TrimEnd('/')}/{prefix.Trim('/')}";
 
-    public void Download(string blobName, string localPath)
+    /// <summary>
+    /// Downloads a blob as it was listed (<paramref name="contentId"/>, from <see cref="List"/>): the bytes are checked
+    /// against the listed hash, or fetched on the listed ETag only, before they get the local name. A blob changed since
+    /// its listing fails with <see cref="BlobChangedException"/>, so no cache entry is ever named after content it
+    /// does not hold; a download cut short leaves no file behind.
+    /// </summary>
+    public void Download(string blobName, string contentId, string localPath)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(localPath)!);
         var temporary = $"{localPath}.{Guid.NewGuid():N}.tmp";
-        _container.GetBlobClient(blobName).DownloadTo(temporary);
-        File.Move(temporary, localPath, overwrite: true);
+        try
+        {
+            var options = new BlobDownloadToOptions();
+            if (contentId.StartsWith(EtagPrefix, StringComparison.Ordinal))
+                options.Conditions = new BlobRequestConditions { IfMatch = new ETag($"\"{contentId[EtagPrefix.Length..]}\"") };
+            try { _container.GetBlobClient(blobName).DownloadTo(temporary, options); }
+            catch (RequestFailedException e) when (e.Status is 412 or 404) { throw Changed(blobName); }
+            if (!contentId.StartsWith(EtagPrefix, StringComparison.Ordinal) && ContentIdOf(temporary, contentId) != contentId) throw Changed(blobName);
+            File.Move(temporary, localPath, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    private BlobChangedException Changed(string blobName) =>
+        new($"blob '{blobName}' in datastore '{Name}' changed after the build listed it, so its bytes are not the ones the step's fingerprint holds. Build again to read the new content.");
+
+    /// <summary>The content id a downloaded file has in the listing's terms: our hash, or the service's MD5.</summary>
+    private static string ContentIdOf(string file, string listedId)
+    {
+        if (!listedId.StartsWith(Md5Prefix, StringComparison.Ordinal)) return Hashing.ContentHash.OfFile(file);
+        using var stream = File.OpenRead(file);
+        return Md5Prefix + Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(stream));
     }
 
     /// <summary>Uploads every file of a folder under <paramref name="prefix"/> (chunked by the SDK for large files), each with its hash as metadata.</summary>
@@ -96,6 +130,8 @@ public sealed class BlobStore
     /// <summary>Deletes every blob under <paramref name="prefix"/> (a discarded output).</summary>
     public void Delete(string prefix)
     {
+        // Never the whole container: a discarded output always has a folder of its own.
+        if (prefix.Trim('/') is "" or ".") throw new FileSystem.UnsafeDeleteException($"PipelineSdk refused to delete every blob of datastore '{Name}' (prefix '{prefix}'). Nothing was deleted; please report it.");
         foreach (var blob in _container.GetBlobs(BlobTraits.None, BlobStates.None, prefix.Trim('/') + "/", CancellationToken.None))
             _container.DeleteBlobIfExists(blob.Name);
     }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using PipelineSdk.Core.Compute;
 using PipelineSdk.Core.Datastores;
 using PipelineSdk.Core.Environments;
+using PipelineSdk.Core.FileSystem;
 using PipelineSdk.Core.Hashing;
 using PipelineSdk.Core.Model;
 using PipelineSdk.Core.Snapshots;
@@ -40,6 +41,8 @@ public sealed class PipelineRunner
     private readonly ConcurrentDictionary<string, Lazy<IComputeBackend>> _backends = new(StringComparer.OrdinalIgnoreCase);
     private readonly VirtualEnvironments _virtualEnvironments;
     private readonly Task<GitState?> _git;
+    /// <summary>Source directory → its snapshot, taken once per run however many steps share it, from the run's start.</summary>
+    private readonly Dictionary<string, Task<SourceSnapshot>> _snapshots = new(StringComparer.Ordinal);
 
     private sealed record StepState(StepResult Result, IReadOnlyDictionary<string, OutputRecord> Outputs)
     {
@@ -177,6 +180,19 @@ public sealed class PipelineRunner
         // starts now, beside recording the run's start. A failure stays in the task and reaches the steps that await it.
         foreach (var name in _listedDatasets.Keys.Where(d => _graph.Nodes.Any(n => n.Inputs.Contains(d)))) _ = Dataset(name);
         _ = _stepLibrary.Value;
+        var linksWithin = Pipeline.AllowLinksOutsideProject ? null : Pipeline.ProjectDirectory;
+        foreach (var source in Pipeline.Steps.Select(s => s.SourceDirectory).OfType<string>().Distinct())
+            _snapshots[source] = Background(() => SourceSnapshot.Take(source, _hashes, [_workspace.Root, _options.IntermediateDirectory], linksWithin));
+        // A source that cannot be snapshotted (a link out of the project, a loop) stops the build before anything runs.
+        try { Task.WaitAll(_snapshots.Values); }
+        catch (AggregateException e) when (e.InnerExceptions.All(i => i is SnapshotException))
+        {
+            var step = Pipeline.Steps.First(s => s.SourceDirectory is { } d && _snapshots[d].IsFaulted);
+            return new PipelineResult(null, Pipeline.ExperimentName, [], [new Diagnostic(Codes.PathEscapes, e.InnerExceptions[0].Message, step.Location ?? new(Pipeline.ProjectFile))]);
+        }
+        // Shared with other builds, exclusive of mlp gc, for the whole run: nothing this run reuses is collected under it.
+        using var workspaceLock = _options.DryRun ? null : WorkspaceLock.AcquireSharedAsync(_workspace.Root,
+            () => _events.RunNote($"waiting for mlp gc to finish with workspace {_workspace.Root}"), _options.Cancellation).GetAwaiter().GetResult();
         if (!_options.DryRun)
         {
             foreach (var interrupted in _history.MarkInterruptedRuns()) RemoveLeftovers(interrupted);
@@ -254,7 +270,7 @@ public sealed class PipelineRunner
 
         var step = node.Step;
         var inputs = await ResolveInputsAsync(node, dependencies);
-        var snapshot = SourceSnapshot.Take(step.SourceDirectory, _hashes, [_workspace.Root, _options.IntermediateDirectory]);
+        var snapshot = step.SourceDirectory is { } source ? await _snapshots[source] : SourceSnapshot.Empty;
         var fingerprint = StepFingerprint.Compute(
             step,
             new FileGroup(snapshot.Id, snapshot.Files),
@@ -293,6 +309,15 @@ public sealed class PipelineRunner
         {
             _events.StepStarted(node.Name, why);
             return await ExecuteAsync(node, stepRunId, why, differences, inputs, snapshot, fingerprint, Finish);
+        }
+        catch (IOException e) when (e is not UnsafeDeleteException)
+        {
+            // A full or failing disk: the step fails, and what it began is removed as a killed build's is by the next one.
+            RemoveStepRunFolders(stepRunId);
+            var message = $"the disk failed it: {e.Message}";
+            try { _history.RecordStepRun(NewRecord(stepRunId, node, RunStatus.Failed, true, $"{why}; {message}") with { Fingerprint = fingerprint.Value, Snapshot = snapshot.Id }, fingerprint); }
+            catch (Exception) { } // the history may be on the same full disk; the run is marked when it ends or by the next build
+            return Finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, null, [message], default, null, differences));
         }
         finally
         {
@@ -459,7 +484,7 @@ public sealed class PipelineRunner
         foreach (var (relative, id) in contentIds)
         {
             var cached = BlobCachePath(id);
-            if (!File.Exists(cached)) blob.Download($"{prefix.Trim('/')}/{relative}".TrimStart('/'), cached);
+            if (!File.Exists(cached)) blob.Download($"{prefix.Trim('/')}/{relative}".TrimStart('/'), id, cached);
             var hash = ContentHash.OfFile(cached);
             store.Put(cached, hash);
             kept[relative] = hash;
@@ -547,7 +572,7 @@ public sealed class PipelineRunner
             {
                 if (input.Blob is var (store, prefix))
                     foreach (var (relative, id) in input.Files.Files.Where(f => !File.Exists(BlobCachePath(f.Value))))
-                        store.Download($"{prefix.Trim('/')}/{relative}".TrimStart('/'), BlobCachePath(id));
+                        store.Download($"{prefix.Trim('/')}/{relative}".TrimStart('/'), id, BlobCachePath(id));
             }
             catch (Exception e) when (BlobStore.IsStorageFault(e))
             {
@@ -581,17 +606,19 @@ public sealed class PipelineRunner
             var blob = _blobs.GetValueOrDefault(output.DatastoreName);
             if (output.Mode == OutputMode.Mount && blob is null)
             {
-                var folder = Path.Combine(DatastoreRoot(output.Datastore), destination);
-                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); // a fixed destination is rewritten in place
+                var root = DatastoreRoot(output.Datastore);
+                var folder = Path.Combine(root, destination);
+                GuardedDelete.Folder(folder, root); // a fixed destination is rewritten in place
                 Directory.CreateDirectory(folder);
-                staging[name] = new OutputTarget(output, folder, destination, InPlace: true, null);
+                staging[name] = new OutputTarget(output, folder, destination, InPlace: true, null, root);
             }
             else
             {
-                var folder = Path.Combine(blob is not null ? _workspace.DefaultDatastoreRoot : DatastoreRoot(output.Datastore), ".staging", stepRunId, name);
+                var stagingRoot = Path.Combine(blob is not null ? _workspace.DefaultDatastoreRoot : DatastoreRoot(output.Datastore), ".staging");
+                var folder = Path.Combine(stagingRoot, stepRunId, name);
                 Directory.CreateDirectory(folder);
                 var live = output.Mode == OutputMode.Mount ? new LiveUpload(blob!, folder, destination, LiveUploadInterval) : null;
-                staging[name] = new OutputTarget(output, folder, destination, InPlace: false, live);
+                staging[name] = new OutputTarget(output, folder, destination, InPlace: false, live, stagingRoot);
             }
         }
         // A killed build cannot remove what it wrote in place: the next one reads this list (RemoveLeftovers).
@@ -633,11 +660,10 @@ public sealed class PipelineRunner
         foreach (var (name, value) in stepParameters) environment[$"PIPELINE_PARAM_{EnvName(name)}"] = value;
         var stepEnvironment = EnvironmentOf(step);
         foreach (var (name, value) in stepEnvironment?.Variables ?? new Dictionary<string, string>()) environment[name] = value;
-        // Steps never see datastore credentials: the engine moves their data, so a step cannot print or ship a key.
-        foreach (var store in Pipeline.Datastores.Where(d => d.IsBlob).Append(_workspace.SharedDatastore).OfType<Datastore>())
-            environment[store.ConnectionVariable ?? BlobStore.DefaultConnectionVariable] = null;
-        foreach (var cluster in Pipeline.ComputeTargets.Where(c => c.Kind == ComputeKind.Slurm))
-            environment[cluster.TokenVariable ?? SlurmRest.DefaultTokenVariable] = null;
+        // Steps never see credentials (CredentialVariables): the engine moves their data, so a step cannot print or ship a key.
+        var named = Pipeline.Datastores.Where(d => d.IsBlob).Append(_workspace.SharedDatastore).OfType<Datastore>().Select(d => d.ConnectionVariable ?? BlobStore.DefaultConnectionVariable)
+            .Concat(Pipeline.ComputeTargets.Where(c => c.Kind == ComputeKind.Slurm).Select(c => c.TokenVariable ?? SlurmRest.DefaultTokenVariable));
+        foreach (var variable in CredentialVariables.Withheld(named)) environment[variable] = null;
 
         var logPath = _workspace.StepLogPath(stepRunId);
         var launch = new StepLaunch
@@ -684,18 +710,19 @@ public sealed class PipelineRunner
         try
         {
             foreach (var (name, target) in staging)
-                outputs[name] = Commit(target, stepRunId);
+                outputs[name] = Commit(target, stepRunId, work);
         }
         catch (Exception e) when (BlobStore.IsStorageFault(e))
         {
             // The SDK already retried; a step whose outputs did not all land is failed, cached nowhere and registers nothing.
             DiscardOutputs(staging.Values);
+            RemoveStepRunFolders(stepRunId); // and the outputs that did land
             var message = $"committing its outputs failed: {e.Message.Split('\n')[0].Trim()}";
             _history.RecordStepRun(record with { Ended = DateTimeOffset.UtcNow, Reason = $"{why}; {message}" }, fingerprint, telemetry);
             return finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, outcome.ExitCode, [message], clock.Elapsed, logPath, differences, telemetry.Problems), null);
         }
-        DeleteStaging(staging.Values.Where(t => !t.InPlace).Select(t => t.Folder));
-        Directory.Delete(work, recursive: true);
+        DeleteStaging(staging.Values);
+        GuardedDelete.Folder(work, Path.Combine(_options.IntermediateDirectory, "work"));
         var succeeded = record with { Status = RunStatus.Succeeded, Ended = DateTimeOffset.UtcNow, Outputs = outputs };
         _history.RecordStepRun(succeeded, fingerprint, telemetry);
         ShareResult(succeeded);
@@ -727,7 +754,8 @@ public sealed class PipelineRunner
     /// Where a running step writes one output: a staging folder, or with Mount the destination itself (a local
     /// datastore's folder), or a staging folder uploaded as it fills (<paramref name="Live"/>, blob).
     /// </summary>
-    private sealed record OutputTarget(StepOutput Output, string Folder, string Destination, bool InPlace, LiveUpload? Live);
+    /// <param name="Owner">The folder <paramref name="Folder"/> lies in and may be deleted from: the datastore's root, or its staging folder.</param>
+    private sealed record OutputTarget(StepOutput Output, string Folder, string Destination, bool InPlace, LiveUpload? Live, string Owner);
 
     private const string InPlaceOutputsFile = "in-place-outputs.tsv";
 
@@ -738,8 +766,10 @@ public sealed class PipelineRunner
     /// Makes a finished output the step run's: a staged folder is moved to its destination in one rename (no reader sees
     /// half of it) or uploaded; an output written in place stays where it is. Recorded only once every file is there.
     /// </summary>
-    private OutputRecord Commit(OutputTarget target, string stepRunId)
+    private OutputRecord Commit(OutputTarget target, string stepRunId, string work)
     {
+        // Until the step run is recorded, a committed output is one more thing to remove if the build stops or fails.
+        void Landed() => File.AppendAllLines(Path.Combine(work, InPlaceOutputsFile), [$"{target.Output.DatastoreName}\t{target.Destination}"]);
         var (output, staged, relative) = (target.Output, target.Folder, target.Destination);
         if (_blobs.TryGetValue(output.DatastoreName, out var blob))
         {
@@ -752,6 +782,7 @@ public sealed class PipelineRunner
             }
             // Under a prefix no earlier run used ({run-id}); files a Mount upload already sent as they are now are not sent again.
             var sent = target.Live?.Uploaded ?? new Dictionary<string, string>();
+            if (target.Live is null) Landed();
             blob.Upload(staged, relative, uploaded.Where(f => sent.GetValueOrDefault(f.Key) != f.Value).ToDictionary());
             foreach (var gone in target.Live?.AllUploaded.Except(uploaded.Keys) ?? []) blob.DeleteBlob($"{relative}/{gone}");
             return new OutputRecord(output.DatastoreName, relative, ContentHash.OfFields(uploaded), uploaded) { Location = LocationOf(output.DatastoreName) };
@@ -766,9 +797,14 @@ public sealed class PipelineRunner
                 var replaced = Path.Combine(root, ".staging", stepRunId, output.Name + ".replaced");
                 Directory.Move(destination, replaced);
                 Directory.Move(staged, destination);
-                Directory.Delete(replaced, recursive: true);
+                Landed();
+                GuardedDelete.Folder(replaced, root);
             }
-            else Directory.Move(staged, destination);
+            else
+            {
+                Directory.Move(staged, destination);
+                Landed();
+            }
         }
 
         var files = _hashes.HashAll(destination, DatasetFiles.Resolve(destination, ".").RelativePaths);
@@ -790,7 +826,7 @@ public sealed class PipelineRunner
         }
         catch (IOException) when (Directory.Exists(kept))
         {
-            Directory.Delete(temporary, recursive: true); // another build stored the same snapshot first
+            GuardedDelete.Folder(temporary, _workspace.SnapshotsRoot); // another build stored the same snapshot first
         }
     }
 
@@ -818,22 +854,31 @@ public sealed class PipelineRunner
     /// </summary>
     private void RemoveLeftovers(string runId)
     {
+        RemoveStepRunFolders(runId + "-*");
+        foreach (var target in Pipeline.ComputeTargets.Where(c => c.Kind != ComputeKind.Local))
+        {
+            try { Backend(target.Name).RemoveLeftoversAsync(runId).GetAwaiter().GetResult(); }
+            catch (ComputeException) { } // a target that cannot even be configured fails its steps later, with the cause
+        }
+    }
+
+    /// <summary>
+    /// The staging and work folders of the step runs <paramref name="pattern"/> names, after stopping what still runs
+    /// there, and the outputs they wrote in place or committed without recording them (<see cref="InPlaceOutputsFile"/>).
+    /// </summary>
+    private void RemoveStepRunFolders(string pattern)
+    {
         var roots = LocalDatastoreRoots().Select(root => Path.Combine(root, ".staging")).Append(Path.Combine(_options.IntermediateDirectory, "work"));
         foreach (var root in roots.Where(Directory.Exists))
-            foreach (var folder in Directory.EnumerateDirectories(root, runId + "-*"))
+            foreach (var folder in Directory.EnumerateDirectories(root, pattern))
             {
                 // First, so that nothing writes again where the rest is removed.
                 LocalProcess.StopLeftover(folder);
                 var inPlace = Path.Combine(folder, InPlaceOutputsFile);
                 foreach (var line in File.Exists(inPlace) ? File.ReadAllLines(inPlace) : [])
                     if (line.Split('\t') is [var datastore, var destination]) RemoveOutput(datastore, destination);
-                Directory.Delete(folder, recursive: true);
+                GuardedDelete.Folder(folder, root);
             }
-        foreach (var target in Pipeline.ComputeTargets.Where(c => c.Kind != ComputeKind.Local))
-        {
-            try { Backend(target.Name).RemoveLeftoversAsync(runId).GetAwaiter().GetResult(); }
-            catch (ComputeException) { } // a target that cannot even be configured fails its steps later, with the cause
-        }
     }
 
     /// <summary>Removes what a step that did not succeed wrote: staging folders, outputs written in place, blobs uploaded as they were made.</summary>
@@ -845,7 +890,7 @@ public sealed class PipelineRunner
             target.Live?.Stop();
             RemoveOutput(target.Output.DatastoreName, target.Destination);
         }
-        DeleteStaging(all.Where(t => !t.InPlace).Select(t => t.Folder));
+        DeleteStaging(all);
     }
 
     private void RemoveOutput(string datastore, string destination)
@@ -858,17 +903,17 @@ public sealed class PipelineRunner
         }
         var root = DatastoreRoot(datastore);
         var folder = Path.Combine(root, destination);
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        GuardedDelete.Folder(folder, root);
         // And the folders made for it alone ({run-id} in the destination), now empty.
-        for (var parent = Path.GetDirectoryName(folder); parent is not null && parent.Length > root.Length && Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any(); parent = Path.GetDirectoryName(parent))
-            Directory.Delete(parent);
+        for (var parent = Path.GetDirectoryName(folder); parent is not null && GuardedDelete.IsInside(parent, root) && Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any(); parent = Path.GetDirectoryName(parent))
+            GuardedDelete.EmptyFolder(parent, root);
     }
 
     /// <summary>Removes a step run's staging folders (one per datastore it writes to), with whatever is left in them.</summary>
-    private static void DeleteStaging(IEnumerable<string> outputFolders)
+    private static void DeleteStaging(IEnumerable<OutputTarget> targets)
     {
-        foreach (var folder in outputFolders.Select(f => Path.GetDirectoryName(f)!).Distinct())
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        foreach (var (folder, owner) in targets.Where(t => !t.InPlace).Select(t => (Path.GetDirectoryName(t.Folder)!, t.Owner)).Distinct())
+            GuardedDelete.Folder(folder, owner);
     }
 
     private DatastoreLocation? LocationOf(string datastore) =>

@@ -40,6 +40,9 @@ public interface IRunEvents
 
     /// <summary>A line the step wrote to stdout or stderr (it is in the step's log file too).</summary>
     void StepOutput(string step, string line);
+
+    /// <summary>A line about the run as a whole, such as what it waits for before any step can start.</summary>
+    void RunNote(string line) { }
 }
 
 public sealed record RunOptions

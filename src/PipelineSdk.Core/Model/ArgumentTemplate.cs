@@ -14,8 +14,27 @@ public sealed record Reference(ReferenceKind Kind, string Name);
 /// </summary>
 public static partial class ArgumentTemplate
 {
-    [GeneratedRegex(@"\{(input|output|param):([A-Za-z_][A-Za-z0-9_.\-]*)\}")]
+    [GeneratedRegex(@"\{(input|output|param):(" + Names.Pattern + @")\}")]
     private static partial Regex ReferencePattern();
+
+    /// <summary>What reads as an attempt at a reference: a brace, a kind word in any case or number, a colon.</summary>
+    [GeneratedRegex(@"\{\s*(input|output|param|parameter)s?\s*:", RegexOptions.IgnoreCase)]
+    private static partial Regex ReferenceStart();
+
+    /// <summary>
+    /// Attempts at references that are not references (<c>{input:}</c>, <c>{param:x</c>, <c>{Input:raw}</c>,
+    /// <c>{inputs:raw}</c>, <c>{input: raw}</c>): passed on literally they would reach the step as text.
+    /// </summary>
+    public static IEnumerable<string> Malformed(string template)
+    {
+        foreach (Match start in ReferenceStart().Matches(template))
+        {
+            var exact = ReferencePattern().Match(template, start.Index);
+            if (exact.Success && exact.Index == start.Index) continue;
+            var end = template.IndexOf('}', start.Index);
+            yield return end < 0 || end - start.Index > 60 ? template[start.Index..Math.Min(template.Length, start.Index + 30)] : template[start.Index..(end + 1)];
+        }
+    }
 
     public static IEnumerable<Reference> References(string template) =>
         ReferencePattern().Matches(template).Select(m => new Reference(ParseKind(m.Groups[1].Value), m.Groups[2].Value));

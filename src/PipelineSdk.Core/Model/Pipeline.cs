@@ -201,6 +201,8 @@ public sealed record Pipeline
         ComputeTargets.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
     public IReadOnlyList<Datastore> Datastores { get; init; } = [];
     public IReadOnlyList<StepEnvironment> Environments { get; init; } = [];
+    /// <summary>Symbolic links in sources, scripts, datasets and HashPaths may lead out of the project folder (<c>AllowLinksOutsideProject</c>); by default they are refused (PS0011).</summary>
+    public bool AllowLinksOutsideProject { get; init; }
     /// <summary>Values given at submission (<c>-p:name=value</c>); they win over defaults.</summary>
     public IReadOnlyDictionary<string, string> ParameterValues { get; init; } = new Dictionary<string, string>();
 }

@@ -28,6 +28,9 @@ public static class Codes
     public const string DatastoreUnavailable = "PS0018";
     public const string UnknownEnvironment = "PS0019";
     public const string EnvironmentNeedsImage = "PS0020";
+    public const string InvalidName = "PS0021";
+    public const string DestinationConflict = "PS0022";
+    public const string MalformedReference = "PS0023";
     public const string StepFailed = "PS0100";
     public const string NotUpToDate = "PS0102";
     public const string TelemetryUnreadable = "PS0103";

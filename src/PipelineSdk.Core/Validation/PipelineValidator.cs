@@ -1,4 +1,5 @@
 using PipelineSdk.Core.Environments;
+using PipelineSdk.Core.FileSystem;
 using PipelineSdk.Core.Model;
 
 namespace PipelineSdk.Core.Validation;
@@ -18,6 +19,7 @@ public static class PipelineValidator
         if (pipeline.Steps.Count == 0)
             d.Add(new(Codes.EmptyPipeline, "The pipeline has no steps. Add a <PythonScriptStep> or <CommandStep> item.", At(null)));
 
+        CheckNames(d, pipeline, At);
         CheckUnique(d, pipeline.Steps.Select(s => new Declared(s.Name, s.Location, "step")), At);
         CheckUnique(d,
             pipeline.Datasets.Select(x => new Declared(x.Name, x.Location, "dataset"))
@@ -41,6 +43,8 @@ public static class PipelineValidator
                 d.Add(new(Codes.UnknownEnvironment, $"Environment '{e.Name}' starts from curated environment '{curated}', which the catalogue does not have ({string.Join(", ", EnvironmentCatalog.Curated.Keys)}). Fix the name or set BaseImage instead.", At(e.Location)));
             if (e.UserManagedDependencies && e.CondaPackages.Count + e.PipPackages.Count > 0)
                 d.Add(new(Codes.InvalidMetadata, $"Environment '{e.Name}' is UserManagedDependencies=\"true\" and lists packages, which would never be installed. Remove the packages, or UserManagedDependencies to have them installed.", At(e.Location)));
+            foreach (var variable in e.Variables.Keys.Where(IsEngineVariable))
+                d.Add(new(Codes.InvalidMetadata, $"Environment '{e.Name}' sets variable {variable}, which PipelineSdk sets for every step (the step protocol, the interpreter's path); a value here would silently break it. Remove it, or use a name of your own.", At(e.Location)));
             if (e.CondaPackages.Count > 0 && e.BaseImage is null && e.Curated is null)
                 d.Add(new(Codes.EnvironmentNeedsImage, $"Environment '{e.Name}' lists conda packages but no BaseImage; conda environments are built into an image. Set BaseImage to an image with conda (such as continuumio/miniconda3).", At(e.Location)));
         }
@@ -74,6 +78,9 @@ public static class PipelineValidator
                 d.Add(new(Codes.InvalidMetadata, $"Dataset '{ds.Name}' has neither Path nor Dataset. Set Path=\"data/*.csv\" (files) or Dataset=\"name:version\" (a registered dataset).", At(ds.Location)));
             else if (PathEscapes(ds.Path))
                 d.Add(new(Codes.PathEscapes, $"Dataset '{ds.Name}' path '{ds.Path}' leaves its root with '..' or an absolute path. Use a path inside the {(ds.Datastore is null ? "project folder" : "datastore")}.", At(ds.Location)));
+            else if (!pipeline.AllowLinksOutsideProject && LocalRoot(pipeline, ds.Datastore) is { } root
+                     && Path.Combine(root, Execution.DatasetFiles.SplitGlob(ds.Path).Base) is var folder && !RealPath.IsWithin(folder, root))
+                d.Add(new(Codes.PathEscapes, $"Dataset '{ds.Name}' path '{ds.Path}' goes through a symbolic link to '{RealPath.Of(folder)}', outside the {(ds.Datastore is null ? "project folder" : $"datastore '{ds.Datastore}'")}. Point Path at the data itself (or declare a Datastore for that folder), or allow links out of the project with <AllowLinksOutsideProject>true</AllowLinksOutsideProject>.", At(ds.Location)));
         }
         foreach (var o in pipeline.Outputs)
         {
@@ -102,6 +109,16 @@ public static class PipelineValidator
             catch (FormatException e)
             {
                 d.Add(new(Codes.InvalidMetadata, $"Step '{step.Name}': {e.Message}. Close the quote.", at));
+            }
+            foreach (var bad in ArgumentTemplate.Malformed(step.Arguments).Concat(step.Command is null ? [] : ArgumentTemplate.Malformed(step.Command)))
+                d.Add(new(Codes.MalformedReference, $"Step '{step.Name}' has '{bad}', which is not a reference and would reach the step as text. Write {{input:name}}, {{output:name}} or {{param:name}}: lower case, no spaces, a declared name, closed with '}}'.", at));
+            foreach (var pattern in step.HashPaths)
+            {
+                if (PathEscapes(pattern))
+                    d.Add(new(Codes.PathEscapes, $"Step '{step.Name}' HashPaths '{pattern}' leaves the project folder with '..' or an absolute path. Name files inside the project folder.", at));
+                else if (!pipeline.AllowLinksOutsideProject && Execution.DatasetFiles.Resolve(pipeline.ProjectDirectory, pattern) is var selected
+                         && selected.RelativePaths.Select(f => Path.Combine(selected.BaseDirectory, f)).FirstOrDefault(f => !RealPath.IsWithin(f, pipeline.ProjectDirectory)) is { } outside)
+                    d.Add(new(Codes.PathEscapes, $"Step '{step.Name}' HashPaths '{pattern}' selects '{Path.GetRelativePath(pipeline.ProjectDirectory, outside)}', a symbolic link to '{RealPath.Of(outside)}' outside the project folder. Name files inside the project, or allow links out of it with <AllowLinksOutsideProject>true</AllowLinksOutsideProject>.", at));
             }
             var inputs = Distinct(step.Inputs.Concat(references.Where(r => r.Kind == ReferenceKind.Input).Select(r => r.Name)));
             var outs = Distinct(step.Outputs.Concat(references.Where(r => r.Kind == ReferenceKind.Output).Select(r => r.Name)));
@@ -136,6 +153,7 @@ public static class PipelineValidator
                 d.Add(new(Codes.OutputProducers, $"Output '{o.Name}' is written by steps {string.Join(", ", list.Select(s => $"'{s.Name}'"))}; an output has exactly one producer. Give each step its own output.", At(o.Location)));
         }
 
+        DestinationRules.Check(d, pipeline, producers.Where(p => p.Value.Count == 1).ToDictionary(p => p.Key, p => p.Value[0].Name), At);
         if (d.Any(x => !x.IsWarning)) return (null, d);
 
         var graph = new PipelineGraph(pipeline, nodes, producers.ToDictionary(p => p.Key, p => p.Value[0].Name));
@@ -175,6 +193,11 @@ public static class PipelineValidator
             d.Add(new(Codes.MissingSourceDirectory, $"Step '{step.Name}' SourceDirectory '{relative}' does not exist. Create it or fix the path.", at));
             return;
         }
+        if (!pipeline.AllowLinksOutsideProject && !RealPath.IsWithin(step.SourceDirectory, pipeline.ProjectDirectory))
+        {
+            d.Add(new(Codes.PathEscapes, $"Step '{step.Name}' SourceDirectory '{relative}' is a symbolic link to '{RealPath.Of(step.SourceDirectory)}', outside the project folder. Move the code into the project, or allow links out of it with <AllowLinksOutsideProject>true</AllowLinksOutsideProject>.", at));
+            return;
+        }
         switch (step.Kind)
         {
             case StepKind.PythonScript when string.IsNullOrWhiteSpace(step.ScriptName):
@@ -185,6 +208,9 @@ public static class PipelineValidator
                 break;
             case StepKind.PythonScript when !File.Exists(Path.Combine(step.SourceDirectory, step.ScriptName!)):
                 d.Add(new(Codes.MissingScript, $"Step '{step.Name}' script '{step.ScriptName}' does not exist in '{relative}'. Create it or fix ScriptName.", at));
+                break;
+            case StepKind.PythonScript when !pipeline.AllowLinksOutsideProject && !RealPath.IsWithin(Path.Combine(step.SourceDirectory, step.ScriptName!), pipeline.ProjectDirectory):
+                d.Add(new(Codes.PathEscapes, $"Step '{step.Name}' script '{step.ScriptName}' is a symbolic link to '{RealPath.Of(Path.Combine(step.SourceDirectory, step.ScriptName!))}', outside the project folder. Copy the script into the project, or allow links out of it with <AllowLinksOutsideProject>true</AllowLinksOutsideProject>.", at));
                 break;
             case StepKind.Command when string.IsNullOrWhiteSpace(step.Command):
                 d.Add(new(Codes.InvalidMetadata, $"CommandStep '{step.Name}' has no Command. Set Command=\"program args\".", at));
@@ -204,6 +230,25 @@ public static class PipelineValidator
         if (compute?.Kind == ComputeKind.Docker && environment?.Image is null && step.Kind != StepKind.DataTransfer)
             d.Add(new(Codes.EnvironmentNeedsImage, $"Step '{step.Name}' runs on Docker target '{compute.Name}' but its environment {(environment is null ? "is not set" : $"'{environment.Name}' has no BaseImage")}. Give it an Environment with BaseImage (or a curated one such as python-3.11).", at));
     }
+
+    /// <summary>Every declared name follows <see cref="Names"/>: names become folder names, so one that is a path is refused before anything runs.</summary>
+    private static void CheckNames(List<Diagnostic> d, Pipeline pipeline, Func<SourceLocation?, SourceLocation> at)
+    {
+        var declared = pipeline.Steps.Select(s => new Declared(s.Name, s.Location, "Step"))
+            .Concat(pipeline.Datasets.Select(x => new Declared(x.Name, x.Location, "Dataset")))
+            .Concat(pipeline.Outputs.Select(x => new Declared(x.Name, x.Location, "Output")))
+            .Concat(pipeline.Parameters.Select(x => new Declared(x.Name, x.Location, "Parameter")))
+            .Concat(pipeline.ComputeTargets.Select(x => new Declared(x.Name, x.Location, "Compute target")))
+            .Concat(pipeline.Datastores.Select(x => new Declared(x.Name, x.Location, "Datastore")))
+            .Concat(pipeline.Environments.Select(x => new Declared(x.Name, x.Location, "Environment")));
+        foreach (var item in declared)
+            if (Names.Problem(item.Name) is { } problem)
+                d.Add(new(Codes.InvalidName, $"{item.What} '{Names.Display(item.Name)}' has a name PipelineSdk cannot use: {problem}. Names start with a letter or '_' and hold only letters, digits, '_', '.' and '-' (no '/', '\\', '..', spaces or control characters), {Names.MaxBytes} bytes at most; rename it.", at(item.Location)));
+    }
+
+    /// <summary>Variables the engine sets for every step: the step protocol (PIPELINE_*) and what finds the interpreter and the step library.</summary>
+    private static bool IsEngineVariable(string name) =>
+        name.StartsWith("PIPELINE_", StringComparison.OrdinalIgnoreCase) || name is "PATH" or "PYTHONPATH" or "VIRTUAL_ENV";
 
     private static void CheckUnique(List<Diagnostic> d, IEnumerable<Declared> items, Func<SourceLocation?, SourceLocation> at)
     {
@@ -229,6 +274,12 @@ public static class PipelineValidator
         }
         return false;
     }
+
+    /// <summary>The folder of the project (no datastore) or of a declared local datastore; null for blob or undeclared ones.</summary>
+    private static string? LocalRoot(Pipeline pipeline, string? datastore) =>
+        datastore is null ? pipeline.ProjectDirectory
+        : pipeline.Datastores.FirstOrDefault(s => s.Name == datastore) is { IsBlob: false } local ? Path.GetFullPath(Path.Combine(pipeline.ProjectDirectory, local.Path))
+        : null;
 
     private static IReadOnlyList<string> Distinct(IEnumerable<string> names) =>
         names.Where(n => !string.IsNullOrWhiteSpace(n)).Distinct(StringComparer.Ordinal).ToList();

@@ -1,3 +1,4 @@
+using PipelineSdk.Core.FileSystem;
 using PipelineSdk.Core.Hashing;
 
 namespace PipelineSdk.Core.Workspace;
@@ -13,20 +14,29 @@ public sealed class ContentStore(string datastoreRoot, FileHashCache hashes)
 
     public string PathOf(string hash) => Path.Combine(_root, hash[..2], hash);
 
+    /// <summary>Stores <paramref name="file"/> (whose content hash is <paramref name="hash"/>) unless an intact copy is there; a damaged copy is replaced.</summary>
     public void Put(string file, string hash)
     {
         var target = PathOf(hash);
-        if (File.Exists(target)) return;
+        var damaged = File.Exists(target) && hashes.Hash(target) != hash;
+        if (File.Exists(target) && !damaged) return;
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temporary = $"{target}.{Guid.NewGuid():N}.tmp";
-        File.Copy(file, temporary);
         try
         {
-            File.Move(temporary, target);
+            File.Copy(file, temporary);
+            // Over a damaged copy, in one rename: a reader sees the old bytes or the good ones, never half.
+            if (damaged) File.Move(temporary, target, overwrite: true);
+            else File.Move(temporary, target);
         }
-        catch (IOException) when (File.Exists(target))
+        catch (IOException) when (File.Exists(target) && !damaged)
         {
-            File.Delete(temporary); // another build stored the same content first
+            // another build stored the same content first
+        }
+        finally
+        {
+            // A copy cut short (a full disk) or not needed leaves nothing behind.
+            if (File.Exists(temporary)) GuardedDelete.File(temporary, _root);
         }
     }
 
@@ -52,7 +62,7 @@ public sealed class ContentStore(string datastoreRoot, FileHashCache hashes)
         if (Directory.Exists(folder)) Directory.Move(folder, old);
         Directory.CreateDirectory(Path.GetDirectoryName(folder.TrimEnd('/'))!);
         Directory.Move(staged, folder);
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        if (Directory.Exists(old)) GuardedDelete.Folder(old, datastoreRoot);
         return true;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PipelineSdk.Core.Datastores;
+using PipelineSdk.Core.FileSystem;
 using PipelineSdk.Core.Model;
 
 namespace PipelineSdk.Core.Workspace;
@@ -28,6 +29,9 @@ public static class GarbageCollector
 {
     public static CollectionResult Collect(PipelineWorkspace workspace, RunHistory history, int keepLast, TimeSpan olderThan, bool dryRun)
     {
+        // Held until the collection ends: a build that starts meanwhile waits, so it never reuses an output being removed.
+        using var exclusive = dryRun ? null : WorkspaceLock.TryExclusive(workspace.Root)
+            ?? throw new WorkspaceBusyException($"a build is using workspace {workspace.Root}, and collecting now could delete what it reuses. Run mlp gc again when the build has finished.");
         var now = DateTimeOffset.UtcNow;
         var kept = history.PipelineRuns().GroupBy(r => r.Experiment)
             .SelectMany(g => g.OrderByDescending(r => r.Started).Select((r, i) => (Run: r, Keep: i < keepLast || now - r.Started < olderThan || r.Status == RunStatus.Running)))
@@ -65,7 +69,7 @@ public static class GarbageCollector
                 if (hash.Contains('.') || keptHashes.Contains(hash)) continue;
                 var shown = root == workspace.DefaultDatastoreRoot ? Path.GetRelativePath(root, file).Replace('\\', '/') : file;
                 removed.Add(new Collected("stored", shown, new FileInfo(file).Length));
-                if (!dryRun) File.Delete(file);
+                if (!dryRun) GuardedDelete.File(file, cas);
             }
         }
         removed.AddRange(stores.ForgetSharedResults(dryRun));
@@ -107,7 +111,7 @@ public static class GarbageCollector
             var folder = Path.Combine(root, output.Path);
             if (!Directory.Exists(folder)) return null;
             var bytes = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            if (!dryRun) Directory.Delete(folder, recursive: true);
+            if (!dryRun) GuardedDelete.Folder(folder, root);
             return bytes;
         }
 
