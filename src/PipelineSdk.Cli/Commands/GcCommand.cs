@@ -13,8 +13,10 @@ internal static partial class GcCommand
 
     public static Command Create(WorkspaceOption workspace)
     {
-        var keepLast = new Option<int>("--keep-last") { Description = "Keep the outputs of the N most recent runs of each experiment.", DefaultValueFactory = _ => 5, HelpName = "N" };
-        keepLast.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--keep-last must be 0 or more."); });
+        var keepLast = new Option<int>("--keep-last")
+        {
+            Description = "Keep the outputs of the N most recent runs of each experiment.", DefaultValueFactory = _ => 5, HelpName = "N", CustomParser = r => WholeNumber.Parse(r, 0),
+        };
         var olderThan = new Option<string?>("--older-than") { Description = "Also keep runs younger than this (30m, 12h, 7d); only older ones are collected.", HelpName = "AGE" };
         olderThan.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } v && !DurationPattern().IsMatch(v)) r.AddError("--older-than takes a number and s, m, h or d, e.g. 7d."); });
         var dryRun = new Option<bool>("--dry-run") { Description = "Print what would be removed; remove nothing." };

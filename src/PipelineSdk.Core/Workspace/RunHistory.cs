@@ -53,6 +53,9 @@ public static class RunStatus
     public const string Skipped = "Skipped";
     public const string Interrupted = "Interrupted";
     public const string Cancelled = "Cancelled";
+
+    /// <summary>What a pipeline run can be (Skipped is only ever a step run's).</summary>
+    public static readonly IReadOnlyList<string> OfPipelineRuns = [Running, Succeeded, Failed, Interrupted, Cancelled];
 }
 
 /// <summary>
