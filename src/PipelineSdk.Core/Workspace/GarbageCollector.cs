@@ -107,8 +107,21 @@ public static class GarbageCollector
             var folder = Path.Combine(root, output.Path);
             if (!Directory.Exists(folder)) return null;
             var bytes = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            if (!dryRun) Directory.Delete(folder, recursive: true);
+            if (!dryRun)
+            {
+                Directory.Delete(folder, recursive: true);
+                RemoveEmptyParents(folder, root);
+            }
             return bytes;
+        }
+
+        /// <summary>The folders made for the output alone (outputs/&lt;step run&gt;/ of the default destination), once empty; never the datastore root.</summary>
+        private static void RemoveEmptyParents(string folder, string root)
+        {
+            root = Path.TrimEndingDirectorySeparator(root);
+            for (var parent = Path.GetDirectoryName(folder); parent is not null && parent.Length > root.Length && parent.StartsWith(root, StringComparison.Ordinal)
+                && Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any(); parent = Path.GetDirectoryName(parent))
+                Directory.Delete(parent);
         }
 
         /// <summary>Shared cache entries (cache/&lt;fingerprint&gt;.json) whose outputs were removed: no machine may reuse them any more.</summary>
