@@ -25,7 +25,7 @@ internal static partial class GcCommand
         gc.SetAction(parsed => Mlp.Guard(() =>
         {
             var location = workspace.Resolve(parsed);
-            using var history = location.OpenHistory();
+            using var history = location.OpenHistory(toWrite: !parsed.GetValue(dryRun));
             if (history is null)
             {
                 Console.Out.WriteLine($"Nothing to collect: no runs in workspace {location.Root}.");
