@@ -18,5 +18,5 @@ public sealed class RunHistoryException : Exception
 
     public static RunHistoryException NotWritable(string databasePath, string why) => new(Codes.WorkspaceNotWritable,
         $"The workspace {Path.GetDirectoryName(databasePath)} is not writable ({why}), so nothing can be recorded in its run history. "
-        + "Make it writable; a dry run (-p:PipelineDryRun=true) or -question only reads it.");
+        + "Make it writable; dry runs (-p:PipelineDryRun=true, mlp gc --dry-run), -question and mlp's listings only read it.");
 }
