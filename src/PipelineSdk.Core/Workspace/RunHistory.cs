@@ -86,14 +86,19 @@ public sealed class RunHistory : IDisposable
     {
         if (!File.Exists(databasePath)) Create(databasePath);
         var intact = OpenIntact(databasePath);
-        if (OpenWritable(databasePath, out var notWritable) is { } history)
+        RunHistory? writable;
+        try
+        {
+            writable = OpenWritable(databasePath, out var why) ?? (readOnlyFallback ? null : throw RunHistoryException.NotWritable(databasePath, why!));
+        }
+        catch
         {
             intact.Dispose();
-            return history;
+            throw;
         }
-        if (readOnlyFallback) return new RunHistory(intact, readOnly: true);
+        if (writable is null) return new RunHistory(intact, readOnly: true);
         intact.Dispose();
-        throw RunHistoryException.NotWritable(databasePath, notWritable!);
+        return writable;
     }
 
     private static SqliteConnection Connection(string dataSource, SqliteOpenMode mode) =>
@@ -206,6 +211,11 @@ public sealed class RunHistory : IDisposable
         catch (SqliteException e) when (IsNotWritable(e))
         {
             why = $"SQLite: {SQLitePCL.raw.sqlite3_errstr(e.SqliteErrorCode).utf8_to_string()}";
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
         }
         db.Dispose();
         return null;
