@@ -67,6 +67,20 @@ public sealed class ErrorTests
     }
 
     [Theory]
+    [InlineData("abc")]
+    [InlineData("7w")]
+    [InlineData("99999999999d")]
+    [InlineData("3000000000d")]
+    public void AnAgeThatIsNotOneNamesTheOptionAndTheWord(string age)
+    {
+        var result = _w.Mlp("gc", "--dry-run", "--older-than", age);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Empty(result.Stdout);
+        Assert.Equal($"mlp: --older-than takes a number and s, m, h or d (30m, 12h, 7d), not '{age}'. (see 'mlp gc --help')\n", result.Stderr);
+    }
+
+    [Theory]
     [InlineData("foo", "'foo' (commands: runs, logs, metrics, dag, datasets, gc; see 'mlp --help')")]
     [InlineData("runs lst", "'runs lst' (commands: list, show; see 'mlp runs --help')")]
     public void AnUnknownCommandIsNamedWithTheCommandsThereAre(string command, string named)
