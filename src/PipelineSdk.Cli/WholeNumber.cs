@@ -11,7 +11,7 @@ internal static class WholeNumber
 {
     public static int Parse(ArgumentResult result, int minimum)
     {
-        var option = result.Parent is OptionResult o ? o.Option.Name : result.Argument.Name;
+        var option = ((OptionResult)result.Parent!).Option.Name;
         var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
         if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
             result.AddError($"{option} takes a whole number, not '{text}'.");
