@@ -82,4 +82,21 @@ public sealed class DamagedHistoryTests
         }
         Assert.Equal(before, HistoryDamage.Sha256(database));
     }
+
+    [Fact]
+    public void OnAReadOnlyWorkspaceWithoutHistoryADryRunSaysEveryStepWouldRunAndABuildFailsWithACodedError()
+    {
+        var project = new PipelineProject("readonly-new").WithProject(TwoSteps).Write("workspace.json", """{"name": "shared", "path": "ws"}""");
+        var workspace = Directory.CreateDirectory(Path.Combine(project.Directory, "ws")).FullName;
+
+        using var mount = new ReadOnlyMount(workspace);
+        var dry = project.Build("-p:PipelineDryRun=true").ShouldSucceed();
+        Assert.Contains("say: would run (no earlier run)", dry.Output);
+        Assert.Contains("PipelineSdk: readonly-new dry run: 2 steps, 2 would run, 0 would be reused", dry.Output);
+
+        var build = project.Build().ShouldFail();
+        Assert.Contains($"{project.ProjectFile} : error PS0031: The workspace {workspace} is not writable", build.Output);
+        Assert.DoesNotContain("MSB4018", build.Output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(workspace));
+    }
 }

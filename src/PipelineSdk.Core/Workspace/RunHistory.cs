@@ -84,7 +84,11 @@ public sealed class RunHistory : IDisposable
     /// </summary>
     public static RunHistory Open(string databasePath, bool readOnlyFallback = false)
     {
-        if (!File.Exists(databasePath)) Create(databasePath);
+        if (!File.Exists(databasePath))
+        {
+            try { Create(databasePath); }
+            catch (RunHistoryException) when (readOnlyFallback) { return Unrecorded(); }
+        }
         var intact = OpenIntact(databasePath);
         RunHistory? writable;
         try
@@ -99,6 +103,16 @@ public sealed class RunHistory : IDisposable
         if (writable is null) return new RunHistory(intact, readOnly: true);
         intact.Dispose();
         return writable;
+    }
+
+    /// <summary>The history of a workspace that has none and cannot be given one: empty, in memory, read-only like the workspace.</summary>
+    private static RunHistory Unrecorded()
+    {
+        var db = Connection(":memory:", SqliteOpenMode.Memory);
+        db.Open();
+        var history = new RunHistory(db, readOnly: true);
+        history.Prepare();
+        return history;
     }
 
     private static SqliteConnection Connection(string dataSource, SqliteOpenMode mode) =>
@@ -123,7 +137,7 @@ public sealed class RunHistory : IDisposable
         catch (IOException) when (File.Exists(databasePath)) { } // another build made it first: that one is used
         catch (Exception e) when (e is IOException or UnauthorizedAccessException || IsNotWritable(e))
         {
-            throw RunHistoryException.NotWritable(databasePath, e.Message);
+            throw RunHistoryException.NotWritable(databasePath, e is SqliteException sqlite ? $"SQLite: {SQLiteSays(sqlite)}" : e.Message);
         }
         finally
         {
@@ -159,7 +173,7 @@ public sealed class RunHistory : IDisposable
         catch (SqliteException e) when (e.SqliteErrorCode is SQLitePCL.raw.SQLITE_CORRUPT or SQLitePCL.raw.SQLITE_NOTADB)
         {
             db?.Dispose();
-            throw RunHistoryException.Damaged(databasePath, $"SQLite finds it corrupt ({SQLitePCL.raw.sqlite3_errstr(e.SqliteErrorCode).utf8_to_string()})");
+            throw RunHistoryException.Damaged(databasePath, $"SQLite finds it corrupt ({SQLiteSays(e)})");
         }
         catch
         {
@@ -210,7 +224,7 @@ public sealed class RunHistory : IDisposable
         }
         catch (SqliteException e) when (IsNotWritable(e))
         {
-            why = $"SQLite: {SQLitePCL.raw.sqlite3_errstr(e.SqliteErrorCode).utf8_to_string()}";
+            why = $"SQLite: {SQLiteSays(e)}";
         }
         catch
         {
@@ -220,6 +234,9 @@ public sealed class RunHistory : IDisposable
         db.Dispose();
         return null;
     }
+
+    /// <summary>The error in SQLite's words, without Microsoft.Data.Sqlite's "SQLite Error 14: '…'." around them.</summary>
+    private static string SQLiteSays(SqliteException e) => SQLitePCL.raw.sqlite3_errstr(e.SqliteErrorCode).utf8_to_string();
 
     /// <summary>SQLite's errors for a file or folder it may not write (CANTOPEN: the -wal or -shm beside the database could not be made).</summary>
     private static bool IsNotWritable(Exception e) =>
