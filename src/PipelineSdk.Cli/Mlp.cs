@@ -14,6 +14,12 @@ internal static class Mlp
         {
             // System.CommandLine would print every error and the whole help; one line that says where help is reads better in a script's log.
             var command = string.Join(' ', CommandPath(parsed.CommandResult));
+            if (UnknownCommand(parsed) is { } unknown)
+            {
+                var known = string.Join(", ", parsed.CommandResult.Command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name));
+                Console.Error.WriteLine($"mlp: unknown command '{string.Join(' ', CommandPath(parsed.CommandResult).Skip(1).Append(unknown))}' (commands: {known}; see '{command} --help')");
+                return ExitCodes.Usage;
+            }
             var message = System.Text.RegularExpressions.Regex.Replace(parsed.Errors[0].Message, @"\s*\n\s*", " ");
             Console.Error.WriteLine($"mlp: {message} (see '{command} --help')");
             return ExitCodes.Usage;
@@ -71,6 +77,13 @@ internal static class Mlp
         Console.Error.WriteLine($"mlp: {message}");
         return exitCode;
     }
+
+    /// <summary>
+    /// The word given where a command group (mlp, mlp runs) wants one of its commands; System.CommandLine's first error
+    /// would only say that a command is required, without naming the word.
+    /// </summary>
+    private static string? UnknownCommand(ParseResult parsed) =>
+        parsed.CommandResult.Command.Subcommands.Count > 0 && parsed.UnmatchedTokens.Count > 0 ? parsed.UnmatchedTokens[0] : null;
 
     private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? result)
     {

@@ -11,8 +11,16 @@ internal sealed record WorkspaceLocation(PipelineWorkspace Workspace)
 {
     public string Root => Workspace.Root;
 
-    /// <summary>The run history, or null when nothing was ever recorded here (RunHistory.Open would create the database).</summary>
-    public RunHistory? OpenHistory() => File.Exists(Workspace.DatabasePath) ? RunHistory.Open(Workspace.DatabasePath) : null;
+    /// <summary>
+    /// The run history, or null when nothing was ever recorded here (RunHistory.Open would create the database). Read-only
+    /// when the workspace cannot be written, unless <paramref name="toWrite"/>.
+    /// </summary>
+    public RunHistory? OpenHistory(bool toWrite = false)
+    {
+        if (!File.Exists(Workspace.DatabasePath)) return null;
+        try { return RunHistory.Open(Workspace.DatabasePath, readOnlyFallback: !toWrite); }
+        catch (RunHistoryException e) { throw new MlpException(e.Message); }
+    }
 
     public MlpException UnknownRun(string id) => new($"no run '{id}' in workspace {Root}", ExitCodes.Usage);
 }

@@ -53,6 +53,55 @@ public sealed class ErrorTests
         Assert.EndsWith("--help')", line);
     }
 
+    [Theory]
+    [InlineData("--last", "abc", "runs", "list")]
+    [InlineData("--last", "1.5", "runs", "list")]
+    [InlineData("--keep-last", "abc", "gc", "--dry-run")]
+    public void ANumberOptionGivenAWordNamesTheOptionAndTheWord(string option, string value, params string[] command)
+    {
+        var result = _w.Mlp([.. command, option, value]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Empty(result.Stdout);
+        Assert.Equal($"mlp: {option} takes a whole number, not '{value}'. (see 'mlp {command[0]}{(command[0] == "runs" ? " list" : "")} --help')\n", result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("7w")]
+    [InlineData("99999999999d")]
+    [InlineData("3000000000d")]
+    public void AnAgeThatIsNotOneNamesTheOptionAndTheWord(string age)
+    {
+        var result = _w.Mlp("gc", "--dry-run", "--older-than", age);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Empty(result.Stdout);
+        Assert.Equal($"mlp: --older-than takes a number and s, m, h or d (30m, 12h, 7d), not '{age}'. (see 'mlp gc --help')\n", result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("foo", "'foo' (commands: runs, logs, metrics, dag, datasets, gc; see 'mlp --help')")]
+    [InlineData("runs lst", "'runs lst' (commands: list, show; see 'mlp runs --help')")]
+    public void AnUnknownCommandIsNamedWithTheCommandsThereAre(string command, string named)
+    {
+        var result = _w.Mlp(command.Split(' '));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Empty(result.Stdout);
+        Assert.Equal($"mlp: unknown command {named}\n", result.Stderr);
+    }
+
+    [Fact]
+    public void AnUnknownStatusIsAUsageErrorNamingTheStatusesThereAre()
+    {
+        var result = _w.Mlp("runs", "list", "--status", "bogus");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Empty(result.Stdout);
+        Assert.Equal("mlp: --status takes Running, Succeeded, Failed, Interrupted or Cancelled, not 'bogus'. (see 'mlp runs list --help')\n", result.Stderr);
+    }
+
     [Fact]
     public void AWorkspacePathThatDoesNotExist()
     {

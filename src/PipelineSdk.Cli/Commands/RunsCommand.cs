@@ -20,9 +20,13 @@ internal static class RunsCommand
     private static Command List(WorkspaceOption workspace)
     {
         var experiment = new Option<string?>("--experiment", "-e") { Description = "Only runs of this experiment." };
-        var status = new Option<string?>("--status", "-s") { Description = "Only runs with this status (Running, Succeeded, Failed, Interrupted, Cancelled)." };
-        var last = new Option<int?>("--last", "-n") { Description = "Only the N most recent runs (after the other filters).", HelpName = "N" };
-        last.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--last must be 1 or more."); });
+        var status = new Option<string?>("--status", "-s") { Description = $"Only runs with this status ({string.Join(", ", RunStatus.OfPipelineRuns)})." };
+        status.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } s && !RunStatus.OfPipelineRuns.Contains(s, StringComparer.OrdinalIgnoreCase))
+                r.AddError($"--status takes {string.Join(", ", RunStatus.OfPipelineRuns.SkipLast(1))} or {RunStatus.OfPipelineRuns[^1]}, not '{s}'.");
+        });
+        var last = new Option<int?>("--last", "-n") { Description = "Only the N most recent runs (after the other filters).", HelpName = "N", CustomParser = r => WholeNumber.Parse(r, 1) };
         var json = JsonOption();
         var list = new Command("list", "List pipeline runs, newest first.") { experiment, status, last, json };
         list.SetAction(parsed => Mlp.Guard(() =>

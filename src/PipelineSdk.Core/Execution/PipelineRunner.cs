@@ -85,7 +85,7 @@ public sealed class PipelineRunner
     {
         // An existing workspace's history opens while the project is checked and its datasets listed; a new one is
         // created only once the project proved valid.
-        using var early = new EarlyHistory(validateOnly ? null : ExistingDatabase(pipeline.ProjectDirectory));
+        using var early = new EarlyHistory(validateOnly ? null : ExistingDatabase(pipeline.ProjectDirectory), readOnlyFallback: options.DryRun);
         var (graph, diagnostics) = PipelineValidator.Validate(pipeline);
         PipelineResult Stopped(params Diagnostic[] more) => new(null, pipeline.ExperimentName, [], [.. diagnostics, .. more]);
         if (graph is null || validateOnly) return Stopped();
@@ -122,7 +122,10 @@ public sealed class PipelineRunner
             catch (DatastoreException e) { return Stopped(new Diagnostic(Codes.DatastoreUnavailable, e.Message, shared.Location)); }
         }
 
-        using var history = early.Take(workspace.DatabasePath);
+        RunHistory history;
+        try { history = early.Take(workspace.DatabasePath); }
+        catch (RunHistoryException e) { return Stopped(new Diagnostic(e.Code, e.Message, new(pipeline.ProjectFile))); }
+        using var opened = history;
         var registeredInputs = new Dictionary<string, DatasetVersionRecord>();
         foreach (var ds in pipeline.Datasets.Where(d => d.Registered is not null))
         {
@@ -146,14 +149,14 @@ public sealed class PipelineRunner
     }
 
     /// <summary>A run history opening in the background; handed over when it is the one the run needs, else closed.</summary>
-    private sealed class EarlyHistory(string? path) : IDisposable
+    private sealed class EarlyHistory(string? path, bool readOnlyFallback) : IDisposable
     {
-        private readonly Task<RunHistory>? _opening = path is { } existing ? Background(() => RunHistory.Open(existing)) : null;
+        private readonly Task<RunHistory>? _opening = path is { } existing ? Background(() => RunHistory.Open(existing, readOnlyFallback)) : null;
         private bool _taken;
 
         public RunHistory Take(string databasePath)
         {
-            if (_opening is null || databasePath != path) return RunHistory.Open(databasePath);
+            if (_opening is null || databasePath != path) return RunHistory.Open(databasePath, readOnlyFallback);
             _taken = true;
             return _opening.GetAwaiter().GetResult();
         }
@@ -903,10 +906,7 @@ public sealed class PipelineRunner
         }
         var root = DatastoreRoot(datastore);
         var folder = Path.Combine(root, destination);
-        GuardedDelete.Folder(folder, root);
-        // And the folders made for it alone ({run-id} in the destination), now empty.
-        for (var parent = Path.GetDirectoryName(folder); parent is not null && GuardedDelete.IsInside(parent, root) && Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any(); parent = Path.GetDirectoryName(parent))
-            GuardedDelete.EmptyFolder(parent, root);
+        GuardedDelete.FolderAndEmptyParents(folder, root);
     }
 
     /// <summary>Removes a step run's staging folders (one per datastore it writes to), with whatever is left in them.</summary>

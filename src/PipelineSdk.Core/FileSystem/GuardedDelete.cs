@@ -18,11 +18,16 @@ public static class GuardedDelete
         else if (new FileInfo(folder).LinkTarget is not null) System.IO.File.Delete(folder); // a link is removed, never what it points at
     }
 
-    /// <summary>Removes an empty folder, when it is one inside <paramref name="owner"/>.</summary>
-    public static void EmptyFolder(string folder, string owner)
+    /// <summary>
+    /// Removes <paramref name="folder"/> and then the folders above it that held nothing else (those made for it alone,
+    /// such as outputs/&lt;step run&gt;/ of a <c>{run-id}</c> destination), up to but never including <paramref name="owner"/>.
+    /// </summary>
+    public static void FolderAndEmptyParents(string folder, string owner)
     {
-        Check(folder, owner);
-        if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+        Folder(folder, owner);
+        for (var parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(folder)); parent is not null && IsInside(parent, owner)
+             && Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any(); parent = Path.GetDirectoryName(parent))
+            Directory.Delete(parent);
     }
 
     public static void File(string file, string owner)

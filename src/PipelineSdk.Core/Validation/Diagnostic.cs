@@ -34,4 +34,6 @@ public static class Codes
     public const string StepFailed = "PS0100";
     public const string NotUpToDate = "PS0102";
     public const string TelemetryUnreadable = "PS0103";
+    public const string HistoryDamaged = "PS0030";
+    public const string WorkspaceNotWritable = "PS0031";
 }

@@ -111,9 +111,10 @@ public static class GarbageCollector
             var folder = Path.Combine(root, output.Path);
             if (!Directory.Exists(folder)) return null;
             var bytes = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            if (!dryRun) GuardedDelete.Folder(folder, root);
+            if (!dryRun) GuardedDelete.FolderAndEmptyParents(folder, root);
             return bytes;
         }
+
 
         /// <summary>Shared cache entries (cache/&lt;fingerprint&gt;.json) whose outputs were removed: no machine may reuse them any more.</summary>
         public IEnumerable<Collected> ForgetSharedResults(bool dryRun)
