@@ -19,14 +19,44 @@ public readonly record struct ProcessIdentity(int Pid, string Started)
     public static ProcessIdentity? Parse(string text) =>
         text.Trim().Split(' ') is [var pid, var started] && int.TryParse(pid, out var id) ? new(id, started) : null;
 
-    /// <summary>Kills the process and everything it started, and waits (a few seconds at most) until all of them are gone.</summary>
+    /// <summary>
+    /// Kills the process and everything it started, and what is left of the session it leads (a background process
+    /// reparented to init is no descendant any more), and waits (a few seconds at most) until all of them are gone.
+    /// </summary>
     public void KillTree()
     {
-        if (!IsRunning) return;
         // Listed before anything dies (an orphan's parent becomes init); the top first, so that it starts nothing more.
-        var tree = Descendants().Prepend(this).ToList();
+        var tree = (IsRunning ? Descendants().Prepend(this) : []).Concat(LeftInSession()).Distinct().ToList();
         foreach (var member in tree) member.Kill();
         for (var waited = 0; waited < 100 && tree.Any(p => p.IsRunning); waited++) Thread.Sleep(50);
+    }
+
+    /// <summary>
+    /// The processes other than this one in the session it leads (Linux: those whose session id is its pid), whether
+    /// this one still runs or not. The kernel gives no new process a pid that is still a session's id, so while the
+    /// pid is free or still this process's, such processes are of its session.
+    /// </summary>
+    public IReadOnlyList<ProcessIdentity> LeftInSession()
+    {
+        if (OperatingSystem.IsLinux() && StatFields(Pid) is { } own && own[19] != Started) return []; // the pid is another process's now
+        var (leader, session) = (Pid, Pid.ToString());
+        return [.. AllProcesses().Where(p => p.Pid != leader && p.Fields[3] == session).Select(p => Of(p.Pid)).OfType<ProcessIdentity>()];
+    }
+
+    /// <summary>Its command line as <c>ps</c> shows it (the command name for a process without one), or null when it is gone.</summary>
+    public string? CommandLine()
+    {
+        try
+        {
+            var words = File.ReadAllText($"/proc/{Pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length > 0) return string.Join(' ', words);
+            var stat = File.ReadAllText($"/proc/{Pid}/stat");
+            return stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private void Kill()
@@ -43,11 +73,9 @@ public readonly record struct ProcessIdentity(int Pid, string Started)
     /// <summary>The processes this one started, and theirs (Linux; elsewhere none are known).</summary>
     private IEnumerable<ProcessIdentity> Descendants()
     {
-        if (!OperatingSystem.IsLinux()) return [];
         var children = new Dictionary<int, List<int>>();
-        foreach (var folder in Directory.EnumerateDirectories("/proc"))
-            if (int.TryParse(Path.GetFileName(folder), out var pid) && StatFields(pid) is { } fields && int.TryParse(fields[1], out var parent))
-                (children.TryGetValue(parent, out var list) ? list : children[parent] = []).Add(pid);
+        foreach (var (pid, fields) in AllProcesses())
+            if (int.TryParse(fields[1], out var parent)) (children.TryGetValue(parent, out var list) ? list : children[parent] = []).Add(pid);
         var found = new List<ProcessIdentity>();
         var pending = new Queue<int>([Pid]);
         while (pending.TryDequeue(out var next))
@@ -57,6 +85,14 @@ public readonly record struct ProcessIdentity(int Pid, string Started)
                 pending.Enqueue(child);
             }
         return found;
+    }
+
+    /// <summary>Every process with its <see cref="StatFields"/> (Linux; elsewhere none).</summary>
+    private static IEnumerable<(int Pid, string[] Fields)> AllProcesses()
+    {
+        if (!OperatingSystem.IsLinux()) yield break;
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(folder), out var pid) && StatFields(pid) is { } fields) yield return (pid, fields);
     }
 
     /// <summary>
@@ -77,7 +113,7 @@ public readonly record struct ProcessIdentity(int Pid, string Started)
         }
     }
 
-    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the command name (state first, then the parent's pid), or null when the process is gone.</summary>
+    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the command name (state, parent's pid, process group, session, ...), or null when the process is gone.</summary>
     private static string[]? StatFields(int pid)
     {
         try

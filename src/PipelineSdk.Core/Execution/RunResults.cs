@@ -40,6 +40,9 @@ public interface IRunEvents
 
     /// <summary>A line the step wrote to stdout or stderr (it is in the step's log file too).</summary>
     void StepOutput(string step, string line);
+
+    /// <summary>Something the build should warn of while the step runs (a process it left behind), with its code; <paramref name="message"/> follows "Step 'name' ".</summary>
+    void StepWarning(string step, string code, string message);
 }
 
 public sealed record RunOptions

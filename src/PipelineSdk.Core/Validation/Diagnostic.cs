@@ -31,4 +31,7 @@ public static class Codes
     public const string StepFailed = "PS0100";
     public const string NotUpToDate = "PS0102";
     public const string TelemetryUnreadable = "PS0103";
+    public const string StoppedBySigterm = "PS0104";
+    public const string ProcessLeftBehind = "PS0105";
+    public const string StepLogCapped = "PS0106";
 }
