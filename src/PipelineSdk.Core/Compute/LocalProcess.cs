@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.IO.Pipes;
 using PipelineSdk.Core.Validation;
 
 namespace PipelineSdk.Core.Compute;
@@ -57,10 +58,11 @@ public static class LocalProcess
         process.StandardInput.Close();
         // The pipes are read here, not by Process, whose line events hold a whole line however long and whose wait
         // waits for the pipes to close, which a background process of the step may keep open for ever.
+        Stream[] pipes = [process.StandardOutput.BaseStream, process.StandardError.BaseStream];
         using var stopReading = new CancellationTokenSource();
         var reading = Task.WhenAll(
-            ReadAsync(process.StandardOutput.BaseStream, new LineSplitter((line, goesOn) => log.Write(line, false, goesOn)), stopReading.Token),
-            ReadAsync(process.StandardError.BaseStream, new LineSplitter((line, goesOn) => log.Write(line, true, goesOn)), stopReading.Token));
+            ReadAsync(pipes[0], new LineSplitter((line, goesOn) => log.Write(line, false, goesOn)), stopReading.Token),
+            ReadAsync(pipes[1], new LineSplitter((line, goesOn) => log.Write(line, true, goesOn)), stopReading.Token));
         try
         {
             await process.WaitForExitAsync(cancel);
@@ -70,36 +72,32 @@ public static class LocalProcess
             process.Kill(entireProcessTree: true);
             identity?.KillTree(); // what of its session is no descendant any more
             await process.WaitForExitAsync(CancellationToken.None);
-            await FinishReadingAsync(reading, stopReading, log);
+            await EndLeftBehindAsync(process.Id, pipes, reading, stopReading, log);
             throw;
         }
-        await Task.WhenAny(reading, Task.Delay(PipeGrace, CancellationToken.None));
-        if (identity is { } leader) EndLeftBehind(leader, log);
-        await FinishReadingAsync(reading, stopReading, log);
+        await EndLeftBehindAsync(process.Id, pipes, reading, stopReading, log);
         return log.Outcome(process.ExitCode);
     }
 
-    /// <summary>What the step's process left running in its session: killed, each named in a warning.</summary>
-    private static void EndLeftBehind(ProcessIdentity leader, StepLogWriter log)
+    /// <summary>
+    /// Once the step's process exited, and the pipes had a moment to close: kills what it left running, each named in a
+    /// warning (what is left of its session, and any process holding its output open, which may have left the session),
+    /// then reads what they wrote last. Reading stops a moment later whatever holds the pipes: the build never waits for it.
+    /// </summary>
+    private static async Task EndLeftBehindAsync(int leader, Stream[] pipes, Task reading, CancellationTokenSource stopReading, StepLogWriter log)
     {
-        var left = leader.LeftInSession();
-        if (left.Count == 0) return;
-        foreach (var process in left)
+        await Task.WhenAny(reading, Task.Delay(PipeGrace, CancellationToken.None));
+        IEnumerable<ProcessIdentity> left = Setsid is null ? [] : ProcessIdentity.LeftInSessionOfExited(leader);
+        if (!reading.IsCompleted) left = left.Union(ProcessIdentity.HoldingOpen(pipes.OfType<PipeStream>().Select(p => p.SafePipeHandle)));
+        foreach (var process in left.ToList())
+        {
             log.Warn(Codes.ProcessLeftBehind,
                 $"left process {process.Pid} ({process.CommandLine() ?? "ended meanwhile"}) running after it exited; it was killed. A step must wait for what it starts, or stop it, before it ends.");
-        leader.KillTree();
-    }
-
-    /// <summary>
-    /// Waits a moment more for the pipes to close (every writer is gone once the session is), then stops reading: a
-    /// process outside the session (one that left it) may hold them, and the build must not wait for it.
-    /// </summary>
-    private static async Task FinishReadingAsync(Task reading, CancellationTokenSource stopReading, StepLogWriter log)
-    {
+            process.KillTree();
+        }
         if (await Task.WhenAny(reading, Task.Delay(PipeGrace, CancellationToken.None)) == reading) return;
         stopReading.Cancel();
         await reading;
-        log.Warn(Codes.ProcessLeftBehind, "left its output open in a process outside its session after it exited; what that process writes is not in the log.");
     }
 
     private static async Task ReadAsync(Stream pipe, LineSplitter lines, CancellationToken stop)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace PipelineSdk.Core.Compute;
 
@@ -36,11 +37,48 @@ public readonly record struct ProcessIdentity(int Pid, string Started)
     /// this one still runs or not. The kernel gives no new process a pid that is still a session's id, so while the
     /// pid is free or still this process's, such processes are of its session.
     /// </summary>
-    public IReadOnlyList<ProcessIdentity> LeftInSession()
+    public IReadOnlyList<ProcessIdentity> LeftInSession() =>
+        OperatingSystem.IsLinux() && StatFields(Pid) is { } own && own[19] != Started ? [] : InSession(Pid); // else the pid is another process's now
+
+    /// <summary>
+    /// <see cref="LeftInSession()"/> of a session leader this process started and saw exit, known by its pid alone (it
+    /// may have exited before its identity could be read): unless the pid runs another process now.
+    /// </summary>
+    public static IReadOnlyList<ProcessIdentity> LeftInSessionOfExited(int leader) =>
+        OperatingSystem.IsLinux() && StatFields(leader) is { } own && own[0] != "Z" ? [] : InSession(leader);
+
+    private static IReadOnlyList<ProcessIdentity> InSession(int leader)
     {
-        if (OperatingSystem.IsLinux() && StatFields(Pid) is { } own && own[19] != Started) return []; // the pid is another process's now
-        var (leader, session) = (Pid, Pid.ToString());
+        var session = leader.ToString();
         return [.. AllProcesses().Where(p => p.Pid != leader && p.Fields[3] == session).Select(p => Of(p.Pid)).OfType<ProcessIdentity>()];
+    }
+
+    /// <summary>
+    /// The other processes that have open what one of <paramref name="handles"/> (this process's) is open on, a pipe
+    /// say (Linux: the same /proc fd link; elsewhere none are known).
+    /// </summary>
+    public static IReadOnlyList<ProcessIdentity> HoldingOpen(IEnumerable<SafeHandle> handles)
+    {
+        if (!OperatingSystem.IsLinux()) return [];
+        var targets = handles.Select(h => LinkTarget($"/proc/self/fd/{h.DangerousGetHandle()}")).OfType<string>().ToHashSet();
+        var holders = new List<ProcessIdentity>();
+        foreach (var (pid, _) in AllProcesses())
+        {
+            if (pid == System.Environment.ProcessId) continue;
+            try
+            {
+                if (Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Any(fd => LinkTarget(fd) is { } target && targets.Contains(target)) && Of(pid) is { } holder)
+                    holders.Add(holder);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // ended meanwhile, or not ours to see
+        }
+        return holders;
+    }
+
+    private static string? LinkTarget(string path)
+    {
+        try { return new FileInfo(path).LinkTarget; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
     /// <summary>Its command line as <c>ps</c> shows it (the command name for a process without one), or null when it is gone.</summary>
