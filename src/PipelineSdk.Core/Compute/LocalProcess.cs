@@ -108,7 +108,7 @@ public static class LocalProcess
             int read;
             while ((read = await pipe.ReadAsync(buffer, stop)) > 0) lines.Write(buffer.AsSpan(0, read));
         }
-        catch (OperationCanceledException) { } // FinishReadingAsync stopped it
+        catch (OperationCanceledException) { } // EndLeftBehindAsync stopped it: what holds the pipe is not the step's
         lines.Flush();
     }
 
