@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using PipelineSdk.Core.Execution;
@@ -15,6 +16,11 @@ namespace PipelineSdk.Tasks;
 public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTask, ICancelableTask
 {
     private readonly CancellationTokenSource _cancel = new();
+    private readonly ManualResetEventSlim _executed = new();
+    private volatile bool _terminated;
+
+    /// <summary>How long the process's exit waits for the steps to be stopped and their outputs removed.</summary>
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>The .mlproj; errors point into it and relative paths start from its folder.</summary>
     [Required] public string ProjectFile { get; set; } = "";
@@ -89,6 +95,49 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
 
     public override bool Execute()
     {
+        // SIGTERM (CI cancellation, timeout, docker stop) would end the process with the steps still running, their
+        // outputs in place, and exit code 0. While the pipeline runs it is taken as Ctrl+C is. It arrives as the signal
+        // where nothing else handles it (an MSBuild worker node), or as the process's exit: the dotnet CLI answers
+        // SIGTERM with Environment.Exit(0), which runs ProcessExit handlers first.
+        using var sigterm = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSigterm);
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        try
+        {
+            var succeeded = Submit();
+            if (!_terminated) return succeeded;
+            LogError(Codes.StoppedBySigterm, null,
+                "The build was stopped by SIGTERM: the steps still running were stopped and nothing of theirs was kept; the run is recorded as cancelled unless it had ended.");
+            return false;
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+            _executed.Set();
+        }
+    }
+
+    private void OnSigterm(PosixSignalContext context)
+    {
+        context.Cancel = true; // the process goes on until the steps are stopped; MSBuild then ends the build, failed
+        Terminate();
+    }
+
+    /// <summary>The process exits under the running pipeline: it waits until the steps are stopped, and exits 143 (SIGTERM's), not 0.</summary>
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        Terminate();
+        _executed.Wait(StopTimeout);
+        Environment.ExitCode = 128 + 15;
+    }
+
+    private void Terminate()
+    {
+        _terminated = true;
+        _cancel.Cancel();
+    }
+
+    private bool Submit()
+    {
         var items = new Dictionary<string, IReadOnlyList<ProjectItem>>
         {
             ["PythonScriptStep"] = ToItems(PythonScriptSteps),
@@ -143,7 +192,7 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
         }
         catch (OperationCanceledException)
         {
-            Log.LogWarning("PipelineSdk: the build was cancelled; running steps were stopped and nothing of theirs was kept.");
+            if (!_terminated) Log.LogWarning("PipelineSdk: the build was cancelled; running steps were stopped and nothing of theirs was kept.");
             return false;
         }
         Report(result.Diagnostics);
@@ -168,7 +217,8 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
 
     private sealed class QueuedEvents : IRunEvents
     {
-        public BlockingCollection<Action<RunPipeline, Pipeline, Progress>> Queue { get; } = new();
+        /// <summary>Bounded: a step printing faster than MSBuild logs waits for it rather than filling the memory.</summary>
+        public BlockingCollection<Action<RunPipeline, Pipeline, Progress>> Queue { get; } = new(boundedCapacity: 1024);
 
         public void StepStarted(string step, string reason) => Queue.Add((task, _, progress) =>
         {
@@ -186,6 +236,12 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
             Queue.Add((task, _, _) => task.Log.LogMessage(MessageImportance.Low, $"{step}> {line}"));
 
         public void RunNote(string line) => Queue.Add((task, _, _) => task.Log.LogMessage(MessageImportance.High, $"PipelineSdk: {line}"));
+
+        public void StepWarning(string step, string code, string message) => Queue.Add((task, pipeline, _) =>
+        {
+            var at = pipeline.Steps.First(s => s.Name == step).Location;
+            task.Log.LogWarning(null, code, null, at?.File ?? task.ProjectFile, at?.Line ?? 0, at?.Column ?? 0, 0, 0, $"Step '{step}' {message}");
+        });
     }
 
     /// <summary>One line now and then while steps run: what is running (for how long), done and waiting.</summary>

@@ -129,4 +129,6 @@ internal sealed class NoEvents : IRunEvents
     public void StepStarted(string step, string reason) { }
     public void StepFinished(StepResult result) { }
     public void StepOutput(string step, string line) { }
+    public void StepWarning(string step, string code, string message) { }
+    public void RunNote(string line) { }
 }

@@ -66,7 +66,11 @@ internal sealed class RunEvents : IRunEvents
 
     public void StepStarted(string step, string reason) => Started.Enqueue((step, reason));
     public void StepFinished(StepResult result) => Finished.Enqueue(result);
+    public ConcurrentQueue<(string Step, string Code, string Message)> Warnings { get; } = new();
+
     public void StepOutput(string step, string line) => Output.Enqueue((step, line));
+    public void StepWarning(string step, string code, string message) => Warnings.Enqueue((step, code, message));
+    public void RunNote(string line) { }
 }
 
 internal static class PipelineResultExtensions

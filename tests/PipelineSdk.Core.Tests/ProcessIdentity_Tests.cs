@@ -35,4 +35,21 @@ public sealed class ProcessIdentity_Tests
         Assert.False(child.IsRunning, "the shell's child survived");
         File.Delete(marker);
     }
+
+    [Fact]
+    public void KillTreeStopsWhatTheSessionLeaderLeftRunningAfterItExited()
+    {
+        var marker = Path.Combine(Path.GetTempPath(), $"psdk-session-{Guid.NewGuid():N}");
+        // The shell leads a session of its own and exits at once, its background sleep reparented: no descendant any more.
+        using var shell = Process.Start("setsid", ["sh", "-c", $"sleep 60 & echo $! > {marker}; sleep 0.5"])!;
+        var leader = ProcessIdentity.Of(shell.Id)!.Value;
+        shell.WaitForExit();
+        var left = ProcessIdentity.Of(int.Parse(File.ReadAllText(marker)))!.Value;
+
+        Assert.Equal([left], leader.LeftInSession());
+        leader.KillTree();
+
+        Assert.False(left.IsRunning, "what the session leader left running survived");
+        File.Delete(marker);
+    }
 }

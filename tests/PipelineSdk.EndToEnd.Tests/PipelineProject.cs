@@ -206,18 +206,27 @@ public sealed class RunningBuild
         kill.WaitForExit();
     }
 
+    /// <summary>SIGTERM to the build, as CI cancellation, <c>timeout</c> and <c>docker stop</c> send it.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
     public void Kill()
     {
         _process.Kill(); // SIGKILL to the build alone: its step processes are orphaned, as after a crash
         _process.WaitForExit();
     }
 
-    public BuildResult WaitForExit()
+    /// <summary>Waits for the end (5 minutes unless <paramref name="timeout"/> says otherwise); a build still running then is killed and the test fails.</summary>
+    public BuildResult WaitForExit(TimeSpan? timeout = null)
     {
-        if (!_process.WaitForExit(TimeSpan.FromMinutes(5)))
+        var limit = timeout ?? TimeSpan.FromMinutes(5);
+        if (!_process.WaitForExit(limit))
         {
             _process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {_command} did not finish in 5 minutes:\n{Output}");
+            throw new TimeoutException($"dotnet {_command} did not finish in {limit.TotalSeconds:0} s:\n{Output}");
         }
         _process.WaitForExit();
         return new BuildResult(_process.ExitCode, Output);

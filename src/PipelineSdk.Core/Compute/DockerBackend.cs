@@ -115,8 +115,8 @@ public sealed class DockerBackend : IComputeBackend
     private static async Task CopyLinesAsync(MultiplexedStream stream, StepLogWriter log, CancellationToken cancel)
     {
         var buffer = new byte[81920];
-        var stdout = new LineSplitter(line => log.Write(line, false));
-        var stderr = new LineSplitter(line => log.Write(line, true));
+        var stdout = new LineSplitter((line, goesOn) => log.Write(line, false, goesOn));
+        var stderr = new LineSplitter((line, goesOn) => log.Write(line, true, goesOn));
         while (true)
         {
             var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, cancel);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace PipelineSdk.Core.Compute;
 
@@ -19,14 +20,81 @@ public readonly record struct ProcessIdentity(int Pid, string Started)
     public static ProcessIdentity? Parse(string text) =>
         text.Trim().Split(' ') is [var pid, var started] && int.TryParse(pid, out var id) ? new(id, started) : null;
 
-    /// <summary>Kills the process and everything it started, and waits (a few seconds at most) until all of them are gone.</summary>
+    /// <summary>
+    /// Kills the process and everything it started, and what is left of the session it leads (a background process
+    /// reparented to init is no descendant any more), and waits (a few seconds at most) until all of them are gone.
+    /// </summary>
     public void KillTree()
     {
-        if (!IsRunning) return;
         // Listed before anything dies (an orphan's parent becomes init); the top first, so that it starts nothing more.
-        var tree = Descendants().Prepend(this).ToList();
+        var tree = (IsRunning ? Descendants().Prepend(this) : []).Concat(LeftInSession()).Distinct().ToList();
         foreach (var member in tree) member.Kill();
         for (var waited = 0; waited < 100 && tree.Any(p => p.IsRunning); waited++) Thread.Sleep(50);
+    }
+
+    /// <summary>
+    /// The processes other than this one in the session it leads (Linux: those whose session id is its pid), whether
+    /// this one still runs or not. The kernel gives no new process a pid that is still a session's id, so while the
+    /// pid is free or still this process's, such processes are of its session.
+    /// </summary>
+    public IReadOnlyList<ProcessIdentity> LeftInSession() =>
+        OperatingSystem.IsLinux() && StatFields(Pid) is { } own && own[19] != Started ? [] : InSession(Pid); // else the pid is another process's now
+
+    /// <summary>
+    /// <see cref="LeftInSession()"/> of a session leader this process started and saw exit, known by its pid alone (it
+    /// may have exited before its identity could be read): unless the pid runs another process now.
+    /// </summary>
+    public static IReadOnlyList<ProcessIdentity> LeftInSessionOfExited(int leader) =>
+        OperatingSystem.IsLinux() && StatFields(leader) is { } own && own[0] != "Z" ? [] : InSession(leader);
+
+    private static IReadOnlyList<ProcessIdentity> InSession(int leader)
+    {
+        var session = leader.ToString();
+        return [.. AllProcesses().Where(p => p.Pid != leader && p.Fields[3] == session).Select(p => Of(p.Pid)).OfType<ProcessIdentity>()];
+    }
+
+    /// <summary>
+    /// The other processes that have open what one of <paramref name="handles"/> (this process's) is open on, a pipe
+    /// say (Linux: the same /proc fd link; elsewhere none are known).
+    /// </summary>
+    public static IReadOnlyList<ProcessIdentity> HoldingOpen(IEnumerable<SafeHandle> handles)
+    {
+        if (!OperatingSystem.IsLinux()) return [];
+        var targets = handles.Select(h => LinkTarget($"/proc/self/fd/{h.DangerousGetHandle()}")).OfType<string>().ToHashSet();
+        var holders = new List<ProcessIdentity>();
+        foreach (var (pid, _) in AllProcesses())
+        {
+            if (pid == System.Environment.ProcessId) continue;
+            try
+            {
+                if (Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Any(fd => LinkTarget(fd) is { } target && targets.Contains(target)) && Of(pid) is { } holder)
+                    holders.Add(holder);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // ended meanwhile, or not ours to see
+        }
+        return holders;
+    }
+
+    private static string? LinkTarget(string path)
+    {
+        try { return new FileInfo(path).LinkTarget; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>Its command line as <c>ps</c> shows it (the command name for a process without one), or null when it is gone.</summary>
+    public string? CommandLine()
+    {
+        try
+        {
+            var words = File.ReadAllText($"/proc/{Pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length > 0) return string.Join(' ', words);
+            var stat = File.ReadAllText($"/proc/{Pid}/stat");
+            return stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private void Kill()
@@ -43,11 +111,9 @@ public readonly record struct ProcessIdentity(int Pid, string Started)
     /// <summary>The processes this one started, and theirs (Linux; elsewhere none are known).</summary>
     private IEnumerable<ProcessIdentity> Descendants()
     {
-        if (!OperatingSystem.IsLinux()) return [];
         var children = new Dictionary<int, List<int>>();
-        foreach (var folder in Directory.EnumerateDirectories("/proc"))
-            if (int.TryParse(Path.GetFileName(folder), out var pid) && StatFields(pid) is { } fields && int.TryParse(fields[1], out var parent))
-                (children.TryGetValue(parent, out var list) ? list : children[parent] = []).Add(pid);
+        foreach (var (pid, fields) in AllProcesses())
+            if (int.TryParse(fields[1], out var parent)) (children.TryGetValue(parent, out var list) ? list : children[parent] = []).Add(pid);
         var found = new List<ProcessIdentity>();
         var pending = new Queue<int>([Pid]);
         while (pending.TryDequeue(out var next))
@@ -57,6 +123,14 @@ public readonly record struct ProcessIdentity(int Pid, string Started)
                 pending.Enqueue(child);
             }
         return found;
+    }
+
+    /// <summary>Every process with its <see cref="StatFields"/> (Linux; elsewhere none).</summary>
+    private static IEnumerable<(int Pid, string[] Fields)> AllProcesses()
+    {
+        if (!OperatingSystem.IsLinux()) yield break;
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(folder), out var pid) && StatFields(pid) is { } fields) yield return (pid, fields);
     }
 
     /// <summary>
@@ -77,7 +151,7 @@ public readonly record struct ProcessIdentity(int Pid, string Started)
         }
     }
 
-    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the command name (state first, then the parent's pid), or null when the process is gone.</summary>
+    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the command name (state, parent's pid, process group, session, ...), or null when the process is gone.</summary>
     private static string[]? StatFields(int pid)
     {
         try

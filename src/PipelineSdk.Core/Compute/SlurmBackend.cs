@@ -169,7 +169,7 @@ public sealed class SlurmBackend : IComputeBackend
     /// <summary>A job's output file read as it grows, line by line.</summary>
     private sealed class FollowedFile(string path, StepLogWriter log, bool isError) : IDisposable
     {
-        private readonly LineSplitter _lines = new(line => log.Write(line, isError));
+        private readonly LineSplitter _lines = new((line, goesOn) => log.Write(line, isError, goesOn));
         private readonly byte[] _buffer = new byte[65536];
         private FileStream? _stream;
 

@@ -736,7 +736,7 @@ public sealed class PipelineRunner
     /// <summary>Runs a step on its compute target, stopping it at its TimeLimit where the target does not.</summary>
     private async Task<ProcessOutcome> RunOnComputeAsync(StepLaunch launch, IComputeBackend backend)
     {
-        using var log = new StepLogWriter(launch.LogPath, line => _events.StepOutput(launch.StepName, line));
+        using var log = new StepLogWriter(launch.LogPath, line => _events.StepOutput(launch.StepName, line), (code, message) => _events.StepWarning(launch.StepName, code, message));
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(_options.Cancellation);
         var timeLimit = launch.Resources.TimeLimit is { } text && !backend.EnforcesTimeLimit ? ResourceUnits.Duration(text) : null;
         if (timeLimit is { } span) limit.CancelAfter(span);

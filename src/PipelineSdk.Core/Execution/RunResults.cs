@@ -42,7 +42,10 @@ public interface IRunEvents
     void StepOutput(string step, string line);
 
     /// <summary>A line about the run as a whole, such as what it waits for before any step can start.</summary>
-    void RunNote(string line) { }
+    void RunNote(string line);
+
+    /// <summary>Something the build should warn of while the step runs (a process it left behind), with its code; <paramref name="message"/> follows "Step 'name' ".</summary>
+    void StepWarning(string step, string code, string message);
 }
 
 public sealed record RunOptions

@@ -36,4 +36,7 @@ public static class Codes
     public const string TelemetryUnreadable = "PS0103";
     public const string HistoryDamaged = "PS0030";
     public const string WorkspaceNotWritable = "PS0031";
+    public const string StoppedBySigterm = "PS0104";
+    public const string ProcessLeftBehind = "PS0105";
+    public const string StepLogCapped = "PS0106";
 }
