@@ -6,7 +6,7 @@ public sealed class DamagedHistoryCommandTests
     private readonly RecordedWorkspace _w = RecordedWorkspace.Instance;
 
     [Theory]
-    [InlineData(HistoryDamage.Truncated, "SQLite finds it corrupt")]
+    [InlineData(HistoryDamage.Truncated, "it is cut short")]
     [InlineData(HistoryDamage.Garbage, "not a SQLite database")]
     [InlineData(HistoryDamage.BadHeader, "not a SQLite database")]
     [InlineData(HistoryDamage.Empty, "empty (0 bytes)")]

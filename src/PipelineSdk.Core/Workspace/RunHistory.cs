@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using PipelineSdk.Core.Compute;
@@ -151,24 +152,31 @@ public sealed class RunHistory : IDisposable
     /// </summary>
     private static SqliteConnection OpenIntact(string databasePath)
     {
-        Span<byte> header = stackalloc byte[16];
+        Span<byte> header = stackalloc byte[100];
         using (var file = File.OpenHandle(databasePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         {
             var read = RandomAccess.Read(file, header, 0);
             if (read == 0) throw RunHistoryException.Damaged(databasePath, "it is empty (0 bytes), and PipelineSdk never leaves a history empty: what it held is lost");
-            if (read < header.Length || !header.SequenceEqual("SQLite format 3\0"u8))
+            if (read < header.Length || !header[..16].SequenceEqual("SQLite format 3\0"u8))
                 throw RunHistoryException.Damaged(databasePath, "it is not a SQLite database (it does not start with 'SQLite format 3')");
+            // The header's page count is valid when its version-valid-for number equals the change counter (SQLite's file format, 1.3):
+            // a file shorter than that count is truncated. Checked from the header alone, so the cost does not grow with the history.
+            var pageSize = BinaryPrimitives.ReadUInt16BigEndian(header[16..]) is var size && size == 1 ? 65536L : size;
+            var pages = BinaryPrimitives.ReadUInt32BigEndian(header[28..]);
+            var counted = BinaryPrimitives.ReadUInt32BigEndian(header[92..]) == BinaryPrimitives.ReadUInt32BigEndian(header[24..]);
+            var length = RandomAccess.GetLength(file);
+            if (pageSize < 512 || length % pageSize != 0 || (counted && length < pages * pageSize))
+                throw RunHistoryException.Damaged(databasePath, $"it is cut short or torn ({length} bytes, where its header says {(counted ? pages * pageSize : pageSize)})");
         }
         SqliteConnection? db = null;
         try
         {
             db = OpenReadOnly(databasePath);
+            // A first read of the schema: SQLite refuses a file whose structure it cannot read.
             using var check = db.CreateCommand();
-            // quick_check reads every page (finding a truncated file, a torn write) but skips checking indexes against their
-            // tables: about 70 ms for a 140 MB history in the page cache, once per build.
-            check.CommandText = "PRAGMA quick_check(1)";
-            var verdict = check.ExecuteScalar() as string;
-            return verdict == "ok" ? db : throw RunHistoryException.Damaged(databasePath, $"SQLite finds it corrupt ({verdict})");
+            check.CommandText = "SELECT count(*) FROM sqlite_master";
+            check.ExecuteScalar();
+            return db;
         }
         catch (SqliteException e) when (e.SqliteErrorCode is SQLitePCL.raw.SQLITE_CORRUPT or SQLitePCL.raw.SQLITE_NOTADB)
         {
