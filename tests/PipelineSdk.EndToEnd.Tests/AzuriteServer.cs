@@ -28,14 +28,17 @@ public static class AzuriteServer
         if (Listening()) return true;
         var azurite = Environment.GetEnvironmentVariable("PIPELINESDK_AZURITE") ?? Installed();
         var location = Directory.CreateTempSubdirectory("pipelinesdk-azurite-").FullName;
-        // A watchdog shell owns the server and stops it when this test process is gone, however the test host ends.
-        var start = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-c", $"\"$0\" \"$@\" & server=$!; while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; kill $server",
+        // A watchdog shell owns the server and stops it when this test process is gone, however the test host ends. The
+        // server logs every request to a file: into a pipe of this process it would die of EPIPE once the Process object
+        // holding the pipe's other end was collected.
+        var log = Path.Combine(location, "azurite.log");
+        var start = new ProcessStartInfo("sh");
+        foreach (var a in new[] { "-c", $"\"$0\" \"$@\" > '{log}' 2>&1 & server=$!; while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; kill $server",
                      azurite, "--blobHost", "127.0.0.1", "--blobPort", "10000", "--location", location, "--skipApiVersionCheck", "--loose", "--disableTelemetry" })
             start.ArgumentList.Add(a);
-        var server = Process.Start(start)!;
+        using var watchdog = Process.Start(start)!;
         for (var i = 0; i < 100 && !Listening(); i++) Thread.Sleep(100);
-        return Listening() ? true : throw new InvalidOperationException($"Azurite did not start: {server.StandardError.ReadToEnd()}");
+        return Listening() ? true : throw new InvalidOperationException($"Azurite did not start: {(File.Exists(log) ? File.ReadAllText(log) : "")}");
     }
 
     /// <summary>azurite-blob from the cache folder .ci/run uses, installed there with npm if need be (about a minute, once).</summary>

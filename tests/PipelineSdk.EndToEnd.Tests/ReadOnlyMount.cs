@@ -45,7 +45,7 @@ public sealed class ReadOnlyMount : IDisposable
 
     private static void Mount(params string[] arguments) => Run("mount", arguments);
 
-    private static void Run(string tool, params string[] arguments)
+    internal static void Run(string tool, params string[] arguments)
     {
         var start = new ProcessStartInfo(tool) { RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in arguments) start.ArgumentList.Add(a);
