@@ -195,6 +195,12 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
             if (!_terminated) Log.LogWarning("PipelineSdk: the build was cancelled; running steps were stopped and nothing of theirs was kept.");
             return false;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            // The machine failed the engine (a full disk, a folder it may not write, a refused delete): a coded error, not a stack trace.
+            LogError(Codes.EngineStopped, null, $"PipelineSdk could not go on: {e.Message} Free the disk or fix the folder's permissions and build again; the run is recorded as failed where the workspace could still be written, and nothing of an unfinished step was kept.");
+            return false;
+        }
         Report(result.Diagnostics);
         if (result.RunId is null) return !Log.HasLoggedErrors;
 

@@ -32,6 +32,7 @@ public static class Codes
     public const string DestinationConflict = "PS0022";
     public const string MalformedReference = "PS0023";
     public const string StepFailed = "PS0100";
+    public const string EngineStopped = "PS0101";
     public const string NotUpToDate = "PS0102";
     public const string TelemetryUnreadable = "PS0103";
     public const string HistoryDamaged = "PS0030";
