@@ -18,8 +18,9 @@ internal static class DestinationRules
     /// <param name="producers">Output name → the step writing it: a <c>{run-id}</c> destination is distinct per step, not per output.</param>
     public static void Check(List<Diagnostic> d, Pipeline pipeline, IReadOnlyDictionary<string, string> producers, Func<SourceLocation?, SourceLocation> at)
     {
-        var project = RealPath.Of(pipeline.ProjectDirectory);
-        var workspaceRoot = WorkspaceRoot(pipeline.ProjectDirectory);
+        // Resolved only for outputs on declared local datastores: most pipelines write to the workspace's own, and every build pays this.
+        var project = new Lazy<string>(() => RealPath.Of(pipeline.ProjectDirectory));
+        var workspaceRoot = new Lazy<string>(() => WorkspaceRoot(pipeline.ProjectDirectory));
         var claimed = new List<(StepOutput Output, string Store, string Path)>();
         foreach (var output in pipeline.Outputs)
         {
@@ -33,7 +34,7 @@ internal static class DestinationRules
             var problem = relative.Length == 0 ? Refuse($"is the root of datastore '{store}', which would lose everything in it")
                 : Reserved.Concat(store == Datastore.DefaultName ? ReservedInDefault : []).FirstOrDefault(r => Overlaps(relative, r)) is { } reserved
                     ? Refuse($"is '{reserved}', which PipelineSdk keeps for itself in datastore '{store}'")
-                : datastore is { IsBlob: false } local ? LocalProblem(pipeline, project, workspaceRoot, Path.GetFullPath(Path.Combine(pipeline.ProjectDirectory, local.Path)), relative, Refuse)
+                : datastore is { IsBlob: false } local ? LocalProblem(pipeline, project.Value, workspaceRoot.Value, Path.GetFullPath(Path.Combine(pipeline.ProjectDirectory, local.Path)), relative, Refuse)
                 : null;
             problem ??= DatasetOverlap(pipeline, store, relative, Refuse);
             if (problem is null && claimed.FirstOrDefault(c => c.Store == store && Overlaps(c.Path, relative)) is { Output: not null } other)
