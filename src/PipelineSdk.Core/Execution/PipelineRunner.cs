@@ -315,9 +315,9 @@ public sealed class PipelineRunner
         }
         catch (IOException e) when (e is not UnsafeDeleteException)
         {
-            // A full or failing disk: the step fails, and what it began is removed as a killed build's is by the next one.
+            // A full or failing disk (or another file fault): the step fails, and what it began is removed as a killed build's is by the next one.
             RemoveStepRunFolders(stepRunId);
-            var message = $"the disk failed it: {e.Message}";
+            var message = $"a file operation failed: {e.Message}";
             try { _history.RecordStepRun(NewRecord(stepRunId, node, RunStatus.Failed, true, $"{why}; {message}") with { Fingerprint = fingerprint.Value, Snapshot = snapshot.Id }, fingerprint); }
             catch (Exception) { } // the history may be on the same full disk; the run is marked when it ends or by the next build
             return Finish(new StepResult(node.Name, StepOutcome.Failed, why, stepRunId, null, null, [message], default, null, differences));
