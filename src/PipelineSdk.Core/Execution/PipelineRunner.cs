@@ -193,6 +193,10 @@ public sealed class PipelineRunner
             var step = Pipeline.Steps.First(s => s.SourceDirectory is { } d && _snapshots[d].IsFaulted);
             return new PipelineResult(null, Pipeline.ExperimentName, [], [new Diagnostic(Codes.PathEscapes, e.InnerExceptions[0].Message, step.Location ?? new(Pipeline.ProjectFile))]);
         }
+        catch (AggregateException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]); // as the step reading it would have met it
+        }
         // Shared with other builds, exclusive of mlp gc, for the whole run: nothing this run reuses is collected under it.
         using var workspaceLock = _options.DryRun ? null : WorkspaceLock.AcquireSharedAsync(_workspace.Root,
             () => _events.RunNote($"waiting for mlp gc to finish with workspace {_workspace.Root}"), _options.Cancellation).GetAwaiter().GetResult();
