@@ -39,12 +39,25 @@ public sealed partial record BuildResult(int ExitCode, string Output)
 /// <summary>A pipeline project in its own temp folder beside the test feed, built with the real `dotnet build`.</summary>
 public sealed class PipelineProject
 {
-    public PipelineProject(string name)
+    public PipelineProject(string name) : this(name, SdkFeed.Instance.Root, SdkFeed.Instance.NuGetPackages) { }
+
+    /// <param name="feedRoot">A folder set up as a consumer's (<see cref="Testing.LocalSdkFeed"/>): the project is made below it.</param>
+    /// <param name="nugetPackages">The NuGet package folder of its builds; null: the machine's own.</param>
+    public PipelineProject(string name, string feedRoot, string? nugetPackages)
+        : this(Path.Combine(feedRoot, $"{name}-{Guid.NewGuid().ToString("N")[..8]}"), name + ".mlproj", nugetPackages) { }
+
+    private PipelineProject(string directory, string projectFileName, string? nugetPackages)
     {
-        Directory = Path.Combine(SdkFeed.Instance.Root, $"{name}-{Guid.NewGuid().ToString("N")[..8]}");
+        Directory = directory;
         System.IO.Directory.CreateDirectory(Directory);
-        ProjectFile = Path.Combine(Directory, name + ".mlproj");
+        ProjectFile = Path.Combine(Directory, projectFileName);
+        _nugetPackages = nugetPackages;
     }
+
+    /// <summary>An existing folder (a clone of the repository, say) where `dotnet` commands run as a user there would.</summary>
+    public static PipelineProject InFolder(string directory, string? nugetPackages) => new(directory, "", nugetPackages);
+
+    private readonly string? _nugetPackages;
 
     public string Directory { get; }
     public string ProjectFile { get; }
@@ -54,9 +67,11 @@ public sealed class PipelineProject
     public static PipelineProject FromSeedSample() => FromSample("SeedPipeline");
 
     /// <summary>A sample of samples/, copied and switched from the in-repo import to <c>Sdk="PipelineSdk"</c>.</summary>
-    public static PipelineProject FromSample(string name)
+    public static PipelineProject FromSample(string name) => FromSample(name, new PipelineProject(name));
+
+    /// <summary>A sample copied into <paramref name="project"/>'s folder, as <see cref="FromSample(string)"/> does.</summary>
+    public static PipelineProject FromSample(string name, PipelineProject project)
     {
-        var project = new PipelineProject(name);
         var sample = Path.Combine(SdkFeed.Instance.RepositoryRoot, "samples", name);
         foreach (var file in System.IO.Directory.EnumerateFiles(sample, "*", SearchOption.AllDirectories))
         {
@@ -120,7 +135,7 @@ public sealed class PipelineProject
         // The test host runs under `dotnet test`, whose MSBuild variables must not leak into the build under test.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k == "DOTNET_HOST_PATH").ToList())
             start.Environment.Remove(key);
-        start.Environment["NUGET_PACKAGES"] = SdkFeed.Instance.NuGetPackages;
+        if (_nugetPackages is not null) start.Environment["NUGET_PACKAGES"] = _nugetPackages;
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";

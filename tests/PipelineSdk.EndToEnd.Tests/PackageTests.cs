@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.IO.Compression;
+
+namespace PipelineSdk.EndToEnd.Tests;
+
+/// <summary>The package made by the README's own command on a fresh clone, consumed from a folder outside the repository.</summary>
+public sealed class PackageTests
+{
+    [Fact]
+    public void PackedAsTheReadmeSaysOnAFreshCloneItRunsTheSeedPipeline()
+    {
+        var root = Directory.CreateTempSubdirectory("pipelinesdk-pack-").FullName;
+        try
+        {
+            var clone = Path.Combine(root, "clone");
+            Git("clone", "--quiet", SdkFeed.Instance.RepositoryRoot, clone);
+
+            PipelineProject.InFolder(clone, nugetPackages: null).Dotnet("pack", "sdk/PipelineSdk.csproj").ShouldSucceed();
+
+            var packages = Path.Combine(clone, "artifacts", "packages");
+            var package = Assert.Single(Directory.GetFiles(packages, "PipelineSdk.*.nupkg"));
+            using (var zip = ZipFile.OpenRead(package))
+            {
+                var entries = zip.Entries.Select(e => e.FullName.Replace("//", "/")).ToHashSet();
+                Assert.Contains("tools/net10.0/PipelineSdk.Tasks.dll", entries);
+                Assert.Contains("tools/net10.0/PipelineSdk.Tasks.deps.json", entries);
+                Assert.Contains("tools/net10.0/runtimes/linux-x64/native/libe_sqlite3.so", entries);
+                Assert.Contains("Sdk/Sdk.targets", entries);
+            }
+
+            // A consumer: nuget.config with only that folder, global.json pinning its version, an empty package cache.
+            var consumer = Path.Combine(root, "consumer");
+            Testing.LocalSdkFeed.Write(consumer, packages);
+            var seed = PipelineProject.FromSample("SeedPipeline", new PipelineProject("SeedPipeline", consumer, Path.Combine(consumer, ".nuget-packages")));
+
+            var build = seed.Build().ShouldSucceed();
+
+            Assert.Equal(4, build.Ran);
+            Assert.DoesNotContain("MSB4018", build.Output);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static void Git(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("git") { RedirectStandardError = true };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var git = Process.Start(start)!;
+        var error = git.StandardError.ReadToEnd();
+        git.WaitForExit();
+        Assert.True(git.ExitCode == 0, $"git {string.Join(' ', arguments)}: {error}");
+    }
+}
