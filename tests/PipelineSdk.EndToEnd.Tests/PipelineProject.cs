@@ -44,18 +44,18 @@ public sealed class PipelineProject
     /// <param name="feedRoot">A folder set up as a consumer's (<see cref="Testing.LocalSdkFeed"/>): the project is made below it.</param>
     /// <param name="nugetPackages">The NuGet package folder of its builds; null: the machine's own.</param>
     public PipelineProject(string name, string feedRoot, string? nugetPackages)
-        : this(Path.Combine(feedRoot, $"{name}-{Guid.NewGuid().ToString("N")[..8]}"), name + ".mlproj", nugetPackages) { }
+        : this(new DirectoryInfo(Path.Combine(feedRoot, $"{name}-{Guid.NewGuid().ToString("N")[..8]}")), nugetPackages, name + ".mlproj") { }
 
-    private PipelineProject(string directory, string projectFileName, string? nugetPackages)
+    private PipelineProject(DirectoryInfo directory, string? nugetPackages, string projectFileName)
     {
-        Directory = directory;
+        Directory = directory.FullName;
         System.IO.Directory.CreateDirectory(Directory);
         ProjectFile = Path.Combine(Directory, projectFileName);
         _nugetPackages = nugetPackages;
     }
 
     /// <summary>An existing folder (a clone of the repository, say) where `dotnet` commands run as a user there would.</summary>
-    public static PipelineProject InFolder(string directory, string? nugetPackages) => new(directory, "", nugetPackages);
+    public static PipelineProject InFolder(string directory, string? nugetPackages) => new(new DirectoryInfo(directory), nugetPackages, "");
 
     private readonly string? _nugetPackages;
 
