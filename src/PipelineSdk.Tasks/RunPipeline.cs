@@ -67,6 +67,9 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
     /// <summary>Say per step what would run and why; run and record nothing.</summary>
     public bool DryRun { get; set; }
 
+    /// <summary>The PipelineSdk version (<c>$(PipelineSdkVersion)</c>), recorded with every run.</summary>
+    public string SdkVersion { get; set; } = "";
+
     /// <summary>Let symbolic links in sources, scripts, datasets and HashPaths lead out of the project folder.</summary>
     public bool AllowLinksOutsideProject { get; set; }
 
@@ -169,6 +172,7 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
             StepLibraryPath = StepLibraryPath.Length > 0 ? Path.GetFullPath(StepLibraryPath) : null,
             IntermediateDirectory = IntermediateDirectory,
             Cancellation = _cancel.Token,
+            SdkVersion = SdkVersion.Length > 0 ? SdkVersion : null,
         };
 
         // The engine reports from worker threads; MSBuild is logged to from this one.

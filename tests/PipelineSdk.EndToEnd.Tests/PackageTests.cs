@@ -37,6 +37,14 @@ public sealed class PackageTests
 
             Assert.Equal(4, build.Ran);
             Assert.DoesNotContain("MSB4018", build.Output);
+
+            // Versioned from git, and the version that ran is recorded with the run.
+            var version = Path.GetFileNameWithoutExtension(package)["PipelineSdk.".Length..];
+            Assert.Matches(@"^\d+\.\d+\.\d+", version);
+            Assert.NotEqual("0.1.0", version);
+            var shown = seed.Mlp("runs", "show", build.RunId);
+            Assert.Equal(0, shown.Exit);
+            Assert.Matches($@"PipelineSdk\s+{System.Text.RegularExpressions.Regex.Escape(version)}\b", shown.Stdout);
         }
         finally
         {

@@ -87,6 +87,7 @@ internal static class RunsCommand
                 ("Run", run.Id),
                 ("Experiment", run.Experiment),
                 ("Project", run.Project),
+                ("PipelineSdk", run.SdkVersion ?? "-"),
                 ("Status", run.Status),
                 ("Started", Display.Time(run.Started)),
                 ("Ended", run.Ended is null ? "-" : $"{Display.Time(run.Ended)} ({Display.Duration(run.Started, run.Ended)})"),

@@ -45,12 +45,12 @@ internal sealed record StepRunJson(
 /// <summary><c>mlp runs show --json</c>: the run as in the list, with its steps.</summary>
 internal sealed record RunDetailJson(
     string Id, string Experiment, string Project, string Status, DateTimeOffset Started, DateTimeOffset? Ended, double? DurationSeconds,
-    StepCountsJson StepCounts, IReadOnlyDictionary<string, string> Parameters, GitJson? Git, string? Summary, IReadOnlyList<StepRunJson> Steps)
+    StepCountsJson StepCounts, IReadOnlyDictionary<string, string> Parameters, GitJson? Git, string? Summary, string? SdkVersion, IReadOnlyList<StepRunJson> Steps)
 {
     public static RunDetailJson From(PipelineRunRecord run, IReadOnlyList<StepRunRecord> stepRuns)
     {
         var r = RunJson.From(run, stepRuns);
-        return new(r.Id, r.Experiment, r.Project, r.Status, r.Started, r.Ended, r.DurationSeconds, r.StepCounts, r.Parameters, r.Git, r.Summary,
+        return new(r.Id, r.Experiment, r.Project, r.Status, r.Started, r.Ended, r.DurationSeconds, r.StepCounts, r.Parameters, r.Git, r.Summary, run.SdkVersion,
             [.. stepRuns.Select(StepRunJson.From)]);
     }
 }

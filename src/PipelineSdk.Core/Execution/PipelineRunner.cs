@@ -204,7 +204,7 @@ public sealed class PipelineRunner
         {
             foreach (var interrupted in _history.MarkInterruptedRuns()) RemoveLeftovers(interrupted);
             var gitState = _git.GetAwaiter().GetResult();
-            _history.StartPipelineRun(_runId, Pipeline.ExperimentName, Pipeline.ProjectFile, _parameters, gitState);
+            _history.StartPipelineRun(_runId, Pipeline.ExperimentName, Pipeline.ProjectFile, _parameters, gitState, _options.SdkVersion);
         }
         try
         {

@@ -62,4 +62,6 @@ public sealed record RunOptions
     /// <summary>The project's local build state (snapshots being run, working folders); <c>obj/pipeline</c>.</summary>
     public required string IntermediateDirectory { get; init; }
     public CancellationToken Cancellation { get; init; }
+    /// <summary>The PipelineSdk version running the pipeline, recorded with the run.</summary>
+    public string? SdkVersion { get; init; }
 }

@@ -41,7 +41,11 @@ public sealed record StepRunRecord
 
 public sealed record PipelineRunRecord(
     string Id, string Experiment, string Project, string Status, DateTimeOffset Started, DateTimeOffset? Ended,
-    IReadOnlyDictionary<string, string> Parameters, string? Summary, GitState? Git);
+    IReadOnlyDictionary<string, string> Parameters, string? Summary, GitState? Git)
+{
+    /// <summary>The PipelineSdk version that ran it (<c>$(PipelineSdkVersion)</c>); null for runs recorded before versions were.</summary>
+    public string? SdkVersion { get; init; }
+}
 
 /// <summary>One immutable version of a registered dataset: its files are the manifest of <see cref="Hash"/>, kept in the datastore's content store.</summary>
 public sealed record DatasetVersionRecord(string Name, int Version, string Hash, string Datastore, string Source, DateTimeOffset Registered);
@@ -264,7 +268,7 @@ public sealed class RunHistory : IDisposable
             id TEXT PRIMARY KEY, experiment TEXT NOT NULL REFERENCES experiments(name), project TEXT NOT NULL,
             status TEXT NOT NULL, started TEXT NOT NULL, ended TEXT, parameters TEXT NOT NULL, summary TEXT,
             host_pid INTEGER NOT NULL, host_started TEXT NOT NULL,
-            git_repository TEXT, git_branch TEXT, git_commit TEXT, git_dirty INTEGER);
+            git_repository TEXT, git_branch TEXT, git_commit TEXT, git_dirty INTEGER, sdk_version TEXT);
         CREATE TABLE IF NOT EXISTS step_runs (
             id TEXT PRIMARY KEY, pipeline_run TEXT NOT NULL REFERENCES pipeline_runs(id), step TEXT NOT NULL,
             status TEXT NOT NULL, ran INTEGER NOT NULL, reason TEXT NOT NULL, reused_from TEXT, fingerprint TEXT,
@@ -302,28 +306,28 @@ public sealed class RunHistory : IDisposable
         Execute($"PRAGMA user_version = {SchemaVersion}");
     }
 
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
 
     /// <summary>Columns of pipeline_runs that later versions added (new tables need nothing: CREATE IF NOT EXISTS).</summary>
     private static readonly (string Column, string Definition)[] AddedColumns =
     [
         ("host_pid", "INTEGER NOT NULL DEFAULT 0"), ("host_started", "TEXT NOT NULL DEFAULT 'gone'"),
-        ("git_repository", "TEXT"), ("git_branch", "TEXT"), ("git_commit", "TEXT"), ("git_dirty", "INTEGER"),
+        ("git_repository", "TEXT"), ("git_branch", "TEXT"), ("git_commit", "TEXT"), ("git_dirty", "INTEGER"), ("sdk_version", "TEXT"),
     ];
 
-    public void StartPipelineRun(string id, string experiment, string project, IReadOnlyDictionary<string, string> parameters, GitState? git)
+    public void StartPipelineRun(string id, string experiment, string project, IReadOnlyDictionary<string, string> parameters, GitState? git, string? sdkVersion)
     {
         lock (_lock)
         {
             using var tx = _db.BeginTransaction();
             Execute("INSERT OR IGNORE INTO experiments (name, created) VALUES ($e, $t)", ("$e", experiment), ("$t", Now()));
             Execute("""
-                INSERT INTO pipeline_runs (id, experiment, project, status, started, parameters, host_pid, host_started, git_repository, git_branch, git_commit, git_dirty)
-                VALUES ($id, $e, $p, $s, $t, $params, $pid, $pidStarted, $repo, $branch, $commit, $dirty)
+                INSERT INTO pipeline_runs (id, experiment, project, status, started, parameters, host_pid, host_started, git_repository, git_branch, git_commit, git_dirty, sdk_version)
+                VALUES ($id, $e, $p, $s, $t, $params, $pid, $pidStarted, $repo, $branch, $commit, $dirty, $sdk)
                 """,
                 ("$id", id), ("$e", experiment), ("$p", project), ("$s", RunStatus.Running), ("$t", Now()), ("$params", JsonSerializer.Serialize(parameters, HistoryJson.Default.IReadOnlyDictionaryStringString)),
                 ("$pid", Environment.ProcessId), ("$pidStarted", ProcessIdentity.Of(Environment.ProcessId)!.Value.Started),
-                ("$repo", git?.Repository), ("$branch", git?.Branch), ("$commit", git?.Commit), ("$dirty", git is null ? null : git.Dirty ? 1 : 0));
+                ("$repo", git?.Repository), ("$branch", git?.Branch), ("$commit", git?.Commit), ("$dirty", git is null ? null : git.Dirty ? 1 : 0), ("$sdk", sdkVersion));
             tx.Commit();
         }
     }
@@ -413,7 +417,7 @@ public sealed class RunHistory : IDisposable
         lock (_lock)
         {
             using var cmd = Command($"""
-                SELECT id, experiment, project, status, started, ended, parameters, summary, git_repository, git_branch, git_commit, git_dirty
+                SELECT id, experiment, project, status, started, ended, parameters, summary, git_repository, git_branch, git_commit, git_dirty, sdk_version
                 FROM pipeline_runs {where} ORDER BY started
                 """, args);
             using var reader = cmd.ExecuteReader();
@@ -424,7 +428,7 @@ public sealed class RunHistory : IDisposable
                 var git = S(10) is { } commit ? new GitState(S(8), S(9), commit, reader.GetInt64(11) == 1) : null;
                 list.Add(new PipelineRunRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                     DateTimeOffset.Parse(reader.GetString(4)), S(5) is { } ended ? DateTimeOffset.Parse(ended) : null,
-                    JsonSerializer.Deserialize(reader.GetString(6), HistoryJson.Default.DictionaryStringString)!, S(7), git));
+                    JsonSerializer.Deserialize(reader.GetString(6), HistoryJson.Default.DictionaryStringString)!, S(7), git) { SdkVersion = S(12) });
             }
             return list;
         }
