@@ -3,11 +3,11 @@ using System.IO.Compression;
 
 namespace PipelineSdk.EndToEnd.Tests;
 
-/// <summary>The package made by the README's own command on a fresh clone, consumed from a folder outside the repository.</summary>
+/// <summary>The README's commands on a fresh clone: the quickstart's seed pipeline, and the package its command makes, consumed from a folder outside the repository.</summary>
 public sealed class PackageTests
 {
     [Fact]
-    public void PackedAsTheReadmeSaysOnAFreshCloneItRunsTheSeedPipeline()
+    public void OnAFreshCloneTheQuickstartRunsAndThePackagePackedAsTheReadmeSaysRunsTheSeedPipeline()
     {
         var root = Directory.CreateTempSubdirectory("pipelinesdk-pack-").FullName;
         try
@@ -15,7 +15,13 @@ public sealed class PackageTests
             var clone = Path.Combine(root, "clone");
             Git("clone", "--quiet", SdkFeed.Instance.RepositoryRoot, clone);
 
-            PipelineProject.InFolder(clone, nugetPackages: null).Dotnet("pack", "sdk/PipelineSdk.csproj").ShouldSucceed();
+            var repository = PipelineProject.InFolder(clone, nugetPackages: null);
+
+            // The quickstart's first command, as written, on the fresh clone: the seed sample, the SDK taken from source.
+            var quickstart = repository.Dotnet("build", "samples/SeedPipeline/SeedPipeline.mlproj").ShouldSucceed();
+            Assert.Equal(4, quickstart.Ran);
+
+            repository.Dotnet("pack", "sdk/PipelineSdk.csproj").ShouldSucceed();
 
             var packages = Path.Combine(clone, "artifacts", "packages");
             var package = Assert.Single(Directory.GetFiles(packages, "PipelineSdk.*.nupkg"));
