@@ -22,9 +22,10 @@ public sealed class PackageTests
             Assert.Equal(4, quickstart.Ran);
 
             repository.Dotnet("pack", "sdk/PipelineSdk.csproj").ShouldSucceed();
+            repository.Dotnet("pack", "src/PipelineSdk.Cli/PipelineSdk.Cli.csproj").ShouldSucceed();
 
             var packages = Path.Combine(clone, "artifacts", "packages");
-            var package = Assert.Single(Directory.GetFiles(packages, "PipelineSdk.*.nupkg"));
+            var package = Assert.Single(Directory.GetFiles(packages, "PipelineSdk.*.nupkg"), f => !Path.GetFileName(f).StartsWith("PipelineSdk.Cli."));
             using (var zip = ZipFile.OpenRead(package))
             {
                 var entries = zip.Entries.Select(e => e.FullName.Replace("//", "/")).ToHashSet();
@@ -48,14 +49,31 @@ public sealed class PackageTests
             var version = Path.GetFileNameWithoutExtension(package)["PipelineSdk.".Length..];
             Assert.Matches(@"^\d+\.\d+\.\d+", version);
             Assert.NotEqual("0.1.0", version);
-            var shown = seed.Mlp("runs", "show", build.RunId);
-            Assert.Equal(0, shown.Exit);
-            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(shown.Stdout, $@"PipelineSdk:\s+{System.Text.RegularExpressions.Regex.Escape(version)}\b"), $"no version {version} in:\n{shown.Stdout}");
+
+            // The mlp tool package, of the same version beside it, installs as a .NET tool and reads that run.
+            Assert.True(File.Exists(Path.Combine(packages, $"PipelineSdk.Cli.{version}.nupkg")), string.Join(", ", Directory.GetFiles(packages)));
+            var tools = Path.Combine(root, "tools");
+            seed.Dotnet("tool", "install", "--tool-path", tools, "--add-source", packages, "--version", version, "PipelineSdk.Cli").ShouldSucceed();
+            var shown = Run(Path.Combine(tools, "mlp"), seed.Directory, "runs", "show", build.RunId);
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(shown, $@"PipelineSdk:\s+{System.Text.RegularExpressions.Regex.Escape(version)}\b"), $"no version {version} in:\n{shown}");
         }
         finally
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    /// <summary>Runs a program in a folder; its standard output, or a failed assertion with its error.</summary>
+    private static string Run(string program, string folder, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited {process.ExitCode}: {error.Result}");
+        return output;
     }
 
     private static void Git(params string[] arguments)
