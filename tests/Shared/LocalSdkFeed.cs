@@ -9,7 +9,9 @@ internal static class LocalSdkFeed
     /// <summary>Writes both files into <paramref name="root"/>; returns the version of the newest PipelineSdk package in <paramref name="packages"/>.</summary>
     public static string Write(string root, string packages)
     {
-        var package = new DirectoryInfo(packages).GetFiles("PipelineSdk.*.nupkg").OrderByDescending(f => f.LastWriteTimeUtc).FirstOrDefault()
+        // The mlp tool package (PipelineSdk.Cli.*) lies beside it.
+        var package = new DirectoryInfo(packages).GetFiles("PipelineSdk.*.nupkg").Where(f => char.IsAsciiDigit(f.Name["PipelineSdk.".Length]))
+            .OrderByDescending(f => f.LastWriteTimeUtc).FirstOrDefault()
             ?? throw new InvalidOperationException($"no PipelineSdk.*.nupkg in {packages}: pack sdk/PipelineSdk.csproj first");
         var version = Path.GetFileNameWithoutExtension(package.Name)["PipelineSdk.".Length..];
         Directory.CreateDirectory(root);
