@@ -53,7 +53,7 @@ public sealed class PackageTests
             // The mlp tool package, of the same version beside it, installs as a .NET tool and reads that run.
             Assert.True(File.Exists(Path.Combine(packages, $"PipelineSdk.Cli.{version}.nupkg")), string.Join(", ", Directory.GetFiles(packages)));
             var tools = Path.Combine(root, "tools");
-            seed.Dotnet("tool", "install", "--tool-path", tools, "--add-source", packages, "--version", version, "PipelineSdk.Cli").ShouldSucceed();
+            Run("dotnet", seed.Directory, "tool", "install", "--tool-path", tools, "--add-source", packages, "--version", version, "PipelineSdk.Cli");
             var shown = Run(Path.Combine(tools, "mlp"), seed.Directory, "runs", "show", build.RunId);
             Assert.True(System.Text.RegularExpressions.Regex.IsMatch(shown, $@"PipelineSdk:\s+{System.Text.RegularExpressions.Regex.Escape(version)}\b"), $"no version {version} in:\n{shown}");
         }
