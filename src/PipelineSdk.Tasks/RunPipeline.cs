@@ -157,11 +157,8 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
         var globals = BuildEngine is IBuildEngine6 engine ? engine.GetGlobalProperties() : new Dictionary<string, string>();
         var (pipeline, itemDiagnostics) = ProjectReader.Read(ProjectFile, ExperimentName, items, globals);
         pipeline = pipeline with { AllowLinksOutsideProject = AllowLinksOutsideProject };
-        if (itemDiagnostics.Count > 0)
-        {
-            Report(itemDiagnostics);
-            return false;
-        }
+        Report(itemDiagnostics);
+        if (itemDiagnostics.Any(d => !d.IsWarning)) return false;
 
         var options = new RunOptions
         {

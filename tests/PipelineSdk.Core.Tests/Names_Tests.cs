@@ -54,3 +54,20 @@ public sealed class Names_Tests
     [InlineData("python -c 'print({\"a\": 1})' --fmt {epoch:02d}")]
     public void ReferencesAndOtherBracesAreNotMalformed(string template) => Assert.Empty(ArgumentTemplate.Malformed(template));
 }
+
+public sealed class Suggestions_Tests
+{
+    [Theory]
+    [InlineData("Argument", "Arguments")]
+    [InlineData("AlowReuse", "AllowReuse")]
+    [InlineData("sourcedirectory", "SourceDirectory")]
+    [InlineData("PythonScriptSteps", "PythonScriptStep")]
+    public void ATypoSuggestsTheWordItMeant(string typo, string meant) =>
+        Assert.Equal(meant, Suggestions.Closest(typo, ["Arguments", "AllowReuse", "SourceDirectory", "PythonScriptStep", "Compute", "Command"]));
+
+    [Theory]
+    [InlineData("Description")]
+    [InlineData("Foo")]
+    public void AWordOfItsOwnSuggestsNothing(string word) =>
+        Assert.Null(Suggestions.Closest(word, ["Arguments", "AllowReuse", "SourceDirectory", "Compute", "Command"]));
+}

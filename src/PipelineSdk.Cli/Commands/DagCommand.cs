@@ -29,7 +29,8 @@ internal static class DagCommand
 
             var evaluated = ProjectEvaluator.Evaluate(file);
             var (pipeline, readDiagnostics) = ProjectReader.Read(file, evaluated.ExperimentName, evaluated.Items, new Dictionary<string, string>());
-            var (graph, diagnostics) = readDiagnostics.Count > 0 ? (null, readDiagnostics) : PipelineValidator.Validate(pipeline);
+            var (graph, validated) = readDiagnostics.Any(d => !d.IsWarning) ? (null, []) : PipelineValidator.Validate(pipeline);
+            var diagnostics = readDiagnostics.Concat(validated).ToList();
             foreach (var warning in diagnostics.Where(d => d.IsWarning)) Console.Error.WriteLine(Format(warning, file));
             if (graph is null) throw new DiagnosticsException([.. diagnostics.Where(d => !d.IsWarning).Select(d => Format(d, file))]);
 

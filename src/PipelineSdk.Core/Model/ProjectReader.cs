@@ -7,7 +7,25 @@ namespace PipelineSdk.Core.Model;
 /// <summary>One evaluated MSBuild item as the faces hand it over: its Include and its metadata.</summary>
 public sealed record ProjectItem(string Name, IReadOnlyDictionary<string, string> Metadata)
 {
-    public string GetMetadata(string name) => Metadata.TryGetValue(name, out var value) ? value : "";
+    private readonly HashSet<string> _read = new(StringComparer.OrdinalIgnoreCase);
+
+    public string GetMetadata(string name)
+    {
+        lock (_read) _read.Add(name);
+        return Metadata.TryGetValue(name, out var value) ? value : "";
+    }
+
+    /// <summary>Every metadata name asked of this item so far.</summary>
+    public IReadOnlyList<string> ReadNames()
+    {
+        lock (_read) return [.. _read];
+    }
+
+    /// <summary>Metadata the item has that nothing asked for: typos such as <c>Argument</c> or <c>AlowReuse</c>, which would otherwise be ignored.</summary>
+    public IEnumerable<string> UnreadMetadata()
+    {
+        lock (_read) return Metadata.Keys.Where(k => !_read.Contains(k)).Order(StringComparer.Ordinal).ToList();
+    }
 }
 
 /// <summary>
@@ -45,21 +63,71 @@ public sealed class ProjectReader
             // Distinct: a parameter declared twice is reported by validation (PS0002), not thrown here.
             ParameterValues = parameters.Select(p => p.Name).Distinct().Where(byName.ContainsKey).ToDictionary(n => n, n => byName[n]),
         };
+        foreach (var type in ItemTypes)
+            foreach (var item in Of(type))
+                reader.WarnUnread(type, item);
+        reader.WarnLookalikeItems();
         return (pipeline, reader._diagnostics);
     }
 
-    private ProjectReader(string projectFile)
+    /// <summary>How each item type is read: also run on an item without metadata, to learn every name a type can have.</summary>
+    private static readonly Dictionary<string, Action<ProjectReader, ProjectItem>> Readers = new(StringComparer.Ordinal)
+    {
+        ["PythonScriptStep"] = (r, i) => r.PythonScriptStep(i),
+        ["CommandStep"] = (r, i) => r.CommandStep(i),
+        ["DataTransferStep"] = (r, i) => r.DataTransferStep(i),
+        ["FileDataset"] = (r, i) => r.FileDataset(i, "FileDataset"),
+        ["TabularDataset"] = (r, i) => r.TabularDataset(i),
+        ["StepOutput"] = (r, i) => r.StepOutput(i),
+        ["PipelineParameter"] = (r, i) => r.Parameter(i),
+        ["ComputeTarget"] = (r, i) => r.ComputeTarget(i),
+        ["Datastore"] = (r, i) => r.Datastore(i),
+        ["Environment"] = (r, i) => r.EnvironmentItem(i),
+    };
+
+    /// <summary>Metadata an item has that its reading never asked for: a typo (<c>Argument</c>, <c>AlowReuse</c>) that would silently do nothing.</summary>
+    private void WarnUnread(string type, ProjectItem item)
+    {
+        var unread = item.UnreadMetadata().ToList();
+        if (unread.Count == 0) return;
+        var probe = new ProjectItem(item.Name, new Dictionary<string, string>());
+        Readers[type](new ProjectReader(_projectFile, locations: []), probe);
+        foreach (var name in unread)
+        {
+            var suggestion = Suggestions.Closest(name, probe.ReadNames());
+            _diagnostics.Add(new Diagnostic(Codes.UnknownMetadata,
+                $"{type} '{Names.Display(item.Name)}' has metadata '{name}', which PipelineSdk does not read, so it has no effect.{(suggestion is null ? "" : $" Did you mean '{suggestion}'?")} Fix or remove it (MSBuildWarningsAsErrors=PS0024 makes this an error).",
+                Locate(type, item.Name, peek: true), IsWarning: true));
+        }
+    }
+
+    /// <summary>Item types in the project that are not PipelineSdk's but look like one (<c>PythonScriptSteps</c>): MSBuild keeps them as items nobody reads.</summary>
+    private void WarnLookalikeItems()
+    {
+        foreach (var (type, at) in _itemElements)
+        {
+            if (ItemTypes.Contains(type, StringComparer.Ordinal)) continue;
+            if (Suggestions.Closest(type, ItemTypes) is { } ours)
+                _diagnostics.Add(new Diagnostic(Codes.UnknownItemType,
+                    $"<{type}> is not a PipelineSdk item, so nothing reads it. Did you mean <{ours}>? Rename it (MSBuildWarningsAsErrors=PS0025 makes this an error).", at, IsWarning: true));
+        }
+    }
+
+    private ProjectReader(string projectFile, Dictionary<(string Type, string Name), Queue<SourceLocation>>? locations = null)
     {
         _projectFile = projectFile;
         _projectDirectory = Path.GetDirectoryName(projectFile)!;
-        _locations = ReadLocations(projectFile);
+        _locations = locations ?? ReadLocations(projectFile, _itemElements);
     }
 
-    /// <summary>Where the item was declared; asked again for the same name, the next declaration (duplicates).</summary>
-    private SourceLocation Locate(string type, string name)
+    /// <summary>Every element of an ItemGroup in the project file: its item type and where it is.</summary>
+    private readonly List<(string Type, SourceLocation At)> _itemElements = [];
+
+    /// <summary>Where the item was declared; asked again for the same name, the next declaration (duplicates), unless <paramref name="peek"/>.</summary>
+    private SourceLocation Locate(string type, string name, bool peek = false)
     {
         if (!_locations.TryGetValue((type, name), out var places)) return new SourceLocation(_projectFile);
-        return places.Count > 1 ? places.Dequeue() : places.Peek();
+        return places.Count > 1 && !peek ? places.Dequeue() : places.Peek();
     }
 
     private Step PythonScriptStep(ProjectItem item) => Step(item, "PythonScriptStep", StepKind.PythonScript) with
@@ -239,7 +307,7 @@ public sealed class ProjectReader
     private static IReadOnlyList<string> List(ProjectItem item, string name, params char[] separators) =>
         item.GetMetadata(name).Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static Dictionary<(string, string), Queue<SourceLocation>> ReadLocations(string projectFile)
+    private static Dictionary<(string, string), Queue<SourceLocation>> ReadLocations(string projectFile, List<(string, SourceLocation)> itemElements)
     {
         var locations = new Dictionary<(string, string), Queue<SourceLocation>>();
         try
@@ -247,8 +315,9 @@ public sealed class ProjectReader
             var doc = XDocument.Load(projectFile, LoadOptions.SetLineInfo);
             foreach (var element in doc.Descendants())
             {
-                if (element.Attribute("Include")?.Value is not { } include) continue;
                 var info = (IXmlLineInfo)element;
+                if (element.Parent?.Name.LocalName == "ItemGroup") itemElements.Add((element.Name.LocalName, new SourceLocation(projectFile, info.LineNumber, info.LinePosition)));
+                if (element.Attribute("Include")?.Value is not { } include) continue;
                 foreach (var name in include.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 {
                     var key = (element.Name.LocalName, name);

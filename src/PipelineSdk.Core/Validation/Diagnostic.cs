@@ -31,6 +31,8 @@ public static class Codes
     public const string InvalidName = "PS0021";
     public const string DestinationConflict = "PS0022";
     public const string MalformedReference = "PS0023";
+    public const string UnknownMetadata = "PS0024";
+    public const string UnknownItemType = "PS0025";
     public const string StepFailed = "PS0100";
     public const string EngineStopped = "PS0101";
     public const string NotUpToDate = "PS0102";
