@@ -1,6 +1,6 @@
-using PipelineSdk.Core.FileSystem;
 using System.Collections.Concurrent;
 using PipelineSdk.Core.Environments;
+using PipelineSdk.Core.FileSystem;
 
 namespace PipelineSdk.Core.Compute;
 

@@ -174,6 +174,9 @@ public sealed record Datastore(string Name, string Kind, string Path, SourceLoca
 
     public bool IsBlob => string.Equals(Kind, AzureBlobKind, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>A local datastore's folder: its Path, relative to the project's folder.</summary>
+    public string LocalRoot(string projectDirectory) => System.IO.Path.GetFullPath(System.IO.Path.Combine(projectDirectory, Path));
+
     /// <summary>The blob container (Kind="AzureBlob").</summary>
     public string? Container { get; init; }
 

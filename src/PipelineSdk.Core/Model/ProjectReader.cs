@@ -7,25 +7,7 @@ namespace PipelineSdk.Core.Model;
 /// <summary>One evaluated MSBuild item as the faces hand it over: its Include and its metadata.</summary>
 public sealed record ProjectItem(string Name, IReadOnlyDictionary<string, string> Metadata)
 {
-    private readonly HashSet<string> _read = new(StringComparer.OrdinalIgnoreCase);
-
-    public string GetMetadata(string name)
-    {
-        lock (_read) _read.Add(name);
-        return Metadata.TryGetValue(name, out var value) ? value : "";
-    }
-
-    /// <summary>Every metadata name asked of this item so far.</summary>
-    public IReadOnlyList<string> ReadNames()
-    {
-        lock (_read) return [.. _read];
-    }
-
-    /// <summary>Metadata the item has that nothing asked for: typos such as <c>Argument</c> or <c>AlowReuse</c>, which would otherwise be ignored.</summary>
-    public IEnumerable<string> UnreadMetadata()
-    {
-        lock (_read) return Metadata.Keys.Where(k => !_read.Contains(k)).Order(StringComparer.Ordinal).ToList();
-    }
+    public string GetMetadata(string name) => Metadata.TryGetValue(name, out var value) ? value : "";
 }
 
 /// <summary>
@@ -88,13 +70,15 @@ public sealed class ProjectReader
     /// <summary>Metadata an item has that its reading never asked for: a typo (<c>Argument</c>, <c>AlowReuse</c>) that would silently do nothing.</summary>
     private void WarnUnread(string type, ProjectItem item)
     {
-        var unread = item.UnreadMetadata().ToList();
+        var asked = _asked.GetValueOrDefault(item) ?? [];
+        var unread = item.Metadata.Keys.Where(k => !asked.Contains(k)).Order(StringComparer.Ordinal).ToList();
         if (unread.Count == 0) return;
         var probe = new ProjectItem(item.Name, new Dictionary<string, string>());
-        Readers[type](new ProjectReader(_projectFile, locations: []), probe);
+        var prober = new ProjectReader(_projectFile, locations: []);
+        Readers[type](prober, probe);
         foreach (var name in unread)
         {
-            var suggestion = Suggestions.Closest(name, probe.ReadNames());
+            var suggestion = Suggestions.Closest(name, prober._asked[probe]);
             _diagnostics.Add(new Diagnostic(Codes.UnknownMetadata,
                 $"{type} '{Names.Display(item.Name)}' has metadata '{name}', which PipelineSdk does not read, so it has no effect.{(suggestion is null ? "" : $" Did you mean '{suggestion}'?")} Fix or remove it (MSBuildWarningsAsErrors=PS0024 makes this an error).",
                 Locate(type, item.Name, peek: true), IsWarning: true));
@@ -193,7 +177,7 @@ public sealed class ProjectReader
     }
 
     private PipelineParameter Parameter(ProjectItem item) =>
-        new(item.Name, item.GetMetadata("Default"), Locate("PipelineParameter", item.Name));
+        new(item.Name, Get(item, "Default"), Locate("PipelineParameter", item.Name));
 
     private ComputeTarget ComputeTarget(ProjectItem item)
     {
@@ -274,7 +258,7 @@ public sealed class ProjectReader
             Name = item.Name,
             Kind = kind,
             SourceDirectory = Text(item, "SourceDirectory") is { } source ? Path.GetFullPath(Path.Combine(_projectDirectory, source)) : null,
-            Arguments = item.GetMetadata("Arguments"),
+            Arguments = Get(item, "Arguments"),
             Inputs = List(item, "Inputs"),
             Outputs = List(item, "Outputs"),
             Parameters = List(item, "Parameters"),
@@ -282,7 +266,7 @@ public sealed class ProjectReader
             HashPaths = List(item, "HashPaths"),
             AllowReuse = allowReuse,
             Compute = Text(item, "Compute") ?? Model.ComputeTarget.LocalName,
-            Environment = item.GetMetadata("Environment").Trim(),
+            Environment = Get(item, "Environment").Trim(),
             Resources = Resources(item, at, $"{type} '{item.Name}'"),
             Location = at,
         };
@@ -299,13 +283,23 @@ public sealed class ProjectReader
         return fallback;
     }
 
-    private static string? Text(ProjectItem item, string name) =>
-        item.GetMetadata(name) is { Length: > 0 } value ? value.Trim() : null;
+    /// <summary>Every metadata name asked of each item (by reference: two items may be equal), so what nobody asked for is a typo.</summary>
+    private readonly Dictionary<ProjectItem, HashSet<string>> _asked = new(ReferenceEqualityComparer.Instance);
 
-    private static IReadOnlyList<string> List(ProjectItem item, string name) => List(item, name, ';', ',');
+    /// <summary>A metadata value, noting that it was asked for; every read of the reader goes through here.</summary>
+    private string Get(ProjectItem item, string name)
+    {
+        (_asked.TryGetValue(item, out var names) ? names : _asked[item] = new(StringComparer.OrdinalIgnoreCase)).Add(name);
+        return item.GetMetadata(name);
+    }
 
-    private static IReadOnlyList<string> List(ProjectItem item, string name, params char[] separators) =>
-        item.GetMetadata(name).Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    private string? Text(ProjectItem item, string name) =>
+        Get(item, name) is { Length: > 0 } value ? value.Trim() : null;
+
+    private IReadOnlyList<string> List(ProjectItem item, string name) => List(item, name, ';', ',');
+
+    private IReadOnlyList<string> List(ProjectItem item, string name, params char[] separators) =>
+        Get(item, name).Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static Dictionary<(string, string), Queue<SourceLocation>> ReadLocations(string projectFile, List<(string, SourceLocation)> itemElements)
     {

@@ -34,7 +34,7 @@ internal static class DestinationRules
             var problem = relative.Length == 0 ? Refuse($"is the root of datastore '{store}', which would lose everything in it")
                 : Reserved.Concat(store == Datastore.DefaultName ? ReservedInDefault : []).FirstOrDefault(r => Overlaps(relative, r)) is { } reserved
                     ? Refuse($"is '{reserved}', which PipelineSdk keeps for itself in datastore '{store}'")
-                : datastore is { IsBlob: false } local ? LocalProblem(pipeline, project.Value, workspaceRoot.Value, Path.GetFullPath(Path.Combine(pipeline.ProjectDirectory, local.Path)), relative, Refuse)
+                : datastore is { IsBlob: false } local ? LocalProblem(pipeline, project.Value, workspaceRoot.Value, local.LocalRoot(pipeline.ProjectDirectory), relative, Refuse)
                 : null;
             problem ??= DatasetOverlap(pipeline, store, relative, Refuse);
             if (problem is null && claimed.FirstOrDefault(c => c.Store == store && Overlaps(c.Path, relative)) is { Output: not null } other)
@@ -52,9 +52,9 @@ internal static class DestinationRules
         if (Overlaps(full, workspaceRoot)) return refuse($"is in the workspace '{workspaceRoot}' or holds it");
         if (pipeline.Steps.FirstOrDefault(s => s.SourceDirectory is { } source && Overlaps(full, RealPath.Of(source))) is { } step)
             return refuse($"overlaps step '{step.Name}' SourceDirectory '{Path.GetRelativePath(pipeline.ProjectDirectory, step.SourceDirectory!)}'");
-        foreach (var ds in pipeline.Datasets.Where(ds => ds.Path.Length > 0 && (ds.Datastore is null || pipeline.Datastores.Any(s => s.Name == ds.Datastore && !s.IsBlob))))
+        foreach (var ds in pipeline.Datasets.Where(ds => ds.Path.Length > 0))
         {
-            var folder = ds.Datastore is null ? pipeline.ProjectDirectory : Path.Combine(pipeline.ProjectDirectory, pipeline.Datastores.First(s => s.Name == ds.Datastore).Path);
+            if (PipelineValidator.LocalRoot(pipeline, ds.Datastore) is not { } folder) continue; // blob: compared as prefixes
             var (datasetRoot, pattern) = Execution.DatasetFiles.SplitGlob(ds.Path);
             if (Conflicts(full, RealPath.Of(Path.Combine(folder, datasetRoot)), pattern))
                 return refuse($"overlaps dataset '{ds.Name}' path '{ds.Path}'{(ds.Datastore is null ? " in the project folder" : $" in datastore '{ds.Datastore}'")}");

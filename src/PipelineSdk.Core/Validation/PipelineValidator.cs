@@ -276,9 +276,9 @@ public static class PipelineValidator
     }
 
     /// <summary>The folder of the project (no datastore) or of a declared local datastore; null for blob or undeclared ones.</summary>
-    private static string? LocalRoot(Pipeline pipeline, string? datastore) =>
+    internal static string? LocalRoot(Pipeline pipeline, string? datastore) =>
         datastore is null ? pipeline.ProjectDirectory
-        : pipeline.Datastores.FirstOrDefault(s => s.Name == datastore) is { IsBlob: false } local ? Path.GetFullPath(Path.Combine(pipeline.ProjectDirectory, local.Path))
+        : pipeline.Datastores.FirstOrDefault(s => s.Name == datastore) is { IsBlob: false } local ? local.LocalRoot(pipeline.ProjectDirectory)
         : null;
 
     private static IReadOnlyList<string> Distinct(IEnumerable<string> names) =>

@@ -110,7 +110,6 @@ public sealed record PipelineWorkspace
     public string DatastoreRoot(string? name, IEnumerable<Datastore> declared, string projectDirectory)
     {
         if (name is null or Datastore.DefaultName) return DefaultDatastoreRoot;
-        var store = declared.First(d => d.Name == name);
-        return Path.GetFullPath(Path.Combine(projectDirectory, store.Path));
+        return declared.First(d => d.Name == name).LocalRoot(projectDirectory);
     }
 }
