@@ -18,6 +18,7 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
     private readonly CancellationTokenSource _cancel = new();
     private readonly ManualResetEventSlim _executed = new();
     private volatile bool _terminated;
+    private volatile bool _exiting;
 
     /// <summary>How long the process's exit waits for the steps to be stopped and their outputs removed.</summary>
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
@@ -108,8 +109,10 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
         {
             var succeeded = Submit();
             if (!_terminated) return succeeded;
-            LogError(Codes.StoppedBySigterm, null,
-                "The build was stopped by SIGTERM: the steps still running were stopped and nothing of theirs was kept; the run is recorded as cancelled unless it had ended.");
+            const string stopped = "The build was stopped by SIGTERM: the steps still running were stopped and nothing of theirs was kept; the run is recorded as cancelled unless it had ended.";
+            // While the process exits, MSBuild's loggers may not get to print a message logged now: it goes to stderr itself.
+            if (_exiting) Console.Error.WriteLine($"{ProjectFile} : error {Codes.StoppedBySigterm}: {stopped}");
+            else LogError(Codes.StoppedBySigterm, null, stopped);
             return false;
         }
         finally
@@ -128,6 +131,7 @@ public sealed class RunPipeline : Microsoft.Build.Utilities.Task, IIncrementalTa
     /// <summary>The process exits under the running pipeline: it waits until the steps are stopped, and exits 143 (SIGTERM's), not 0.</summary>
     private void OnProcessExit(object? sender, EventArgs e)
     {
+        _exiting = true;
         Terminate();
         _executed.Wait(StopTimeout);
         Environment.ExitCode = 128 + 15;
